@@ -1,0 +1,93 @@
+"""An independent NumPy implementation of Keras's recurrent cells.
+
+Used to check every run (the outputs Keras returned must be what these
+equations give for the logged inputs and weights), and short enough to read as
+the definition of each cell. Notation, per time step t, for one batch row:
+
+    x_t: (V,) input, h_{t-1}: (H,) previous state, W = kernel (V, G*H),
+    U = recurrent_kernel (H, G*H), b = bias; G is the number of gates.
+"""
+
+from typing import Dict, Optional
+
+import numpy as np
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def simple_rnn_step(x, state, w):
+    """h_t = tanh(x_t W + h_{t-1} U + b)"""
+    (h,) = state
+    h = np.tanh(x @ w["kernel"] + h @ w["recurrent_kernel"] + w["bias"])
+    return h, (h,)
+
+
+def lstm_step(x, state, w):
+    """Keras's gate order in W, U, b is i, f, c, o:
+
+    i = σ(z_i), f = σ(z_f), o = σ(z_o)   where z = x_t W + h_{t-1} U + b
+    c_t = f * c_{t-1} + i * tanh(z_c)
+    h_t = o * tanh(c_t)
+    """
+    h, c = state
+    z_i, z_f, z_c, z_o = np.split(x @ w["kernel"] + h @ w["recurrent_kernel"] + w["bias"], 4, axis=-1)
+    c = sigmoid(z_f) * c + sigmoid(z_i) * np.tanh(z_c)
+    h = sigmoid(z_o) * np.tanh(c)
+    return h, (h, c)
+
+
+def gru_step(x, state, w):
+    """Keras's GRU with reset_after=True (its default); gate order z, r, h and
+    bias (2, 3H) = [input bias, recurrent bias]:
+
+    z = σ(x_t W_z + b_z + h_{t-1} U_z + b'_z)            update gate
+    r = σ(x_t W_r + b_r + h_{t-1} U_r + b'_r)            reset gate
+    ĥ = tanh(x_t W_h + b_h + r * (h_{t-1} U_h + b'_h))   candidate
+    h_t = z * h_{t-1} + (1 - z) * ĥ
+    """
+    (h,) = state
+    bias_x, bias_h = w["bias"]
+    x_z, x_r, x_h = np.split(x @ w["kernel"] + bias_x, 3, axis=-1)
+    h_z, h_r, h_h = np.split(h @ w["recurrent_kernel"] + bias_h, 3, axis=-1)
+    z = sigmoid(x_z + h_z)
+    r = sigmoid(x_r + h_r)
+    candidate = np.tanh(x_h + r * h_h)
+    h = z * h + (1.0 - z) * candidate
+    return h, (h,)
+
+
+STEPS = {"simple_rnn": (simple_rnn_step, 1), "lstm": (lstm_step, 2), "gru": (gru_step, 1)}
+STATE_NAMES = {1: ("state_h",), 2: ("state_h", "state_c")}
+
+
+def run_reference(rnn: str, inputs: np.ndarray, weights: Dict[str, np.ndarray],
+                  mask: Optional[np.ndarray] = None) -> Dict[str, np.ndarray]:
+    """Loops a cell over time from a zero state, in float64.
+
+    Args:
+        rnn: "simple_rnn", "lstm" or "gru".
+        inputs: (B, T, V).
+        weights: kernel, recurrent_kernel, bias as Keras names and shapes them.
+        mask: (B, T) bool or None; on a masked step the state and the output
+            are carried over unchanged, as Keras does.
+
+    Returns:
+        {"outputs": (B, T, H), "state_h": (B, H)} plus "state_c" for LSTM.
+    """
+    step, n_states = STEPS[rnn]
+    w = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}
+    x = np.asarray(inputs, dtype=np.float64)
+    batch, steps, _ = x.shape
+    hidden = w["recurrent_kernel"].shape[0]
+    state = tuple(np.zeros((batch, hidden)) for _ in range(n_states))
+    output = np.zeros((batch, hidden))
+    outputs = np.zeros((batch, steps, hidden))
+    for t in range(steps):
+        new_output, new_state = step(x[:, t], state, w)
+        keep = np.ones((batch, 1), bool) if mask is None else mask[:, t, None]
+        output = np.where(keep, new_output, output)
+        state = tuple(np.where(keep, new, old) for new, old in zip(new_state, state))
+        outputs[:, t] = output
+    return {"outputs": outputs, **dict(zip(STATE_NAMES[n_states], state))}

@@ -1,0 +1,63 @@
+"""The typed configuration schema, registered in Hydra's ConfigStore.
+
+`conf/config.yaml` lists `rnnexp_schema` first in its defaults, so every value
+composed from YAML or the command line is checked against these types when the
+config is composed: `hidden_size=two` fails there, before any code runs, and
+`data.vocab=[a,1]` yields the string token "1".
+"""
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import List, Optional
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+
+class Api(str, Enum):
+    """How the recurrent network is built (the lesson's two approaches)."""
+
+    cell = "cell"  # keras.layers.RNN(<Cell>(units)): a cell does one step, RNN loops it
+    layer = "layer"  # keras.layers.SimpleRNN / LSTM / GRU
+
+
+class Rnn(str, Enum):
+    """Which recurrent cell."""
+
+    simple_rnn = "simple_rnn"
+    lstm = "lstm"
+    gru = "gru"
+
+
+@dataclass
+class DataConfig:
+    # Single-character tokens; a token's one-hot position is its index here.
+    vocab: List[str] = MISSING
+    # Strings over the vocabulary, one per batch row.
+    sequences: List[str] = MISSING
+
+
+@dataclass
+class MlflowConfig:
+    # None: MLflow's own default (MLFLOW_TRACKING_URI, else sqlite:///mlflow.db
+    # in the working folder, which `mlflow ui` started there reads).
+    tracking_uri: Optional[str] = None
+    experiment_name: str = "rnnexp"
+
+
+@dataclass
+class Config:
+    hidden_size: int = 2
+    seed: int = 0
+    api: Api = Api.layer
+    rnn: Rnn = Rnn.simple_rnn
+    data: DataConfig = field(default_factory=DataConfig)
+    mlflow: MlflowConfig = field(default_factory=MlflowConfig)
+
+
+def register_configs() -> None:
+    """Registers the schema under the name `rnnexp_schema` (idempotent)."""
+    ConfigStore.instance().store(name="rnnexp_schema", node=Config)
+
+
+register_configs()
