@@ -28,8 +28,9 @@ def compose():
 
 def run_cli(args, cwd, env=None, timeout=600, check=True):
     """Runs `python -m rnnexp *args` in `cwd`; returns the CompletedProcess."""
-    full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
-    full_env.pop("MLFLOW_TRACKING_URI", None) if "MLFLOW_TRACKING_URI" not in (env or {}) else None
+    # The scratch folder's own default store, unless the test names another.
+    full_env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    full_env.update({"TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})})
     proc = subprocess.run([sys.executable, "-m", "rnnexp", *args], cwd=cwd, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
