@@ -46,7 +46,8 @@ def tracker_for(tracking_uri: Optional[str], experiment_name: str):
 
 
 def run_job(cfg: DictConfig):
-    """Runs and records the experiment `cfg` describes; returns its ForwardResult."""
+    """Runs and records the experiment `cfg` describes; returns its
+    ForwardResult, or a TrainResult for task=train."""
     validate(cfg)
     context = hydra_context()
     from rnnexp.artifacts import write_forward_artifacts
@@ -55,11 +56,17 @@ def run_job(cfg: DictConfig):
 
     spec = Spec.from_config(cfg)
     plain = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+    if plain["task"] != "train":
+        plain.pop("train")  # the settings of a task that does not run are not recorded
     params = config_params(plain, context.get("choices", {}))
     tracker = tracker_for(cfg.mlflow.tracking_uri, cfg.mlflow.experiment_name)
     parent = os.environ.get(PARENT_RUN_ENV) if context.get("multirun") else None
     name = run_name(context.get("overrides", []))
     tags = {"rnnexp.role": "point" if parent else "single"}
+    if plain["task"] == "train":
+        from rnnexp.train_job import run_train_job
+
+        return run_train_job(cfg, context, tracker, name, params, tags, parent)
     with tracker.run(name, params, tags, parent) as run_id:
         result = run_forward(spec)
         print(describe(result))

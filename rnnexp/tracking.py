@@ -5,17 +5,19 @@ A run's status always ends honest: FINISHED, FAILED (error recorded as the tag
 `rnnexp.error`) or KILLED (interrupt), never left RUNNING.
 """
 
+import os
 import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Mapping, Optional
+from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence
 
 from rnnexp.params import MAX_PARAMS_PER_BATCH, batches
 
 PARENT_TAG = "mlflow.parentRunId"
 ERROR_TAG = "rnnexp.error"
 ROLE_TAG = "rnnexp.role"  # "sweep" on a sweep's parent run, "point" on its children, "single" otherwise
+MODEL_URI_TAG = "rnnexp.model_uri"  # a trained run's logged model, for mlflow.pyfunc.load_model
 
 
 class Tracker:
@@ -87,6 +89,70 @@ class Tracker:
         for chunk in batches(items, 1000):
             self.client.log_batch(run_id, metrics=chunk)
 
+    def log_metric_series(self, run_id: str, series: Mapping[str, Sequence[float]], first_step: int = 1) -> None:
+        """Logs each named list of values as one metric whose steps count up from
+        `first_step` (e.g. a loss per epoch, so the UI draws the curve), in as
+        few calls as MLflow allows."""
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        items = [Metric(name, float(value), now, first_step + i)
+                 for name, values in series.items() for i, value in enumerate(values)]
+        for chunk in batches(items, 1000):
+            self.client.log_batch(run_id, metrics=chunk)
+
+    def log_keras_model(self, run_id: str, keras_model, vocab_size: int, step: int = 0) -> str:
+        """Logs a trained next-character model with MLflow's Keras 3 flavor, as an
+        MLflow 3 LoggedModel that is an output of the run (its metrics at `step`
+        are linked to the model), and tags the run with the model's URI.
+
+        The signature takes and returns float32 (batch, steps, vocab_size)
+        tensors of any batch size and length, so that
+        `mlflow.pyfunc.load_model(uri).predict(one_hot_batch)` gives the
+        next-character probabilities.
+
+        Returns:
+            The model's URI, `models:/<model_id>`.
+        """
+        import numpy as np
+        import mlflow.keras
+        from mlflow.models import Model, ModelSignature
+        from mlflow.types import Schema, TensorSpec
+
+        tensor = TensorSpec(np.dtype(np.float32), (-1, -1, vocab_size))
+        signature = ModelSignature(inputs=Schema([tensor]), outputs=Schema([tensor]))
+        # Created here rather than by Model.log, which would put it in the
+        # process's active experiment (the Default one), not the run's.
+        logged = self.client.create_logged_model(
+            self.experiment_id, name="model", source_run_id=run_id,
+            params=dict(self.client.get_run(run_id).data.params), model_type="keras",
+        )
+        with self._as_default_store():
+            info = Model.log(artifact_path=None, name="model", flavor=mlflow.keras, model=keras_model,
+                             run_id=run_id, model_id=logged.model_id, signature=signature,
+                             pip_requirements=_keras_requirements(), step=step)
+        self.set_tags(run_id, {MODEL_URI_TAG: info.model_uri})
+        return info.model_uri
+
+    @contextmanager
+    def _as_default_store(self) -> Iterator[None]:
+        """Points MLflow's process-wide tracking URI at this tracker's store for
+        the duration: model logging resolves the store from it, not from a client."""
+        import mlflow
+
+        if mlflow.get_tracking_uri() == self.tracking_uri:
+            yield
+            return
+        # set_tracking_uri mirrors its value into this variable; put back what it was.
+        env_before = os.environ.get("MLFLOW_TRACKING_URI")
+        mlflow.set_tracking_uri(self.tracking_uri)
+        try:
+            yield
+        finally:
+            mlflow.set_tracking_uri(None)
+            if env_before is not None:
+                os.environ["MLFLOW_TRACKING_URI"] = env_before
+
     def log_folder(self, run_id: str, folder: Path, artifact_path: Optional[str] = None) -> None:
         """Uploads every file under `folder`, keeping its layout, in one call."""
         self.client.log_artifacts(run_id, str(folder), artifact_path)
@@ -135,3 +201,18 @@ class Tracker:
         if self.tracking_uri.startswith(("http://", "https://")):
             return f"{self.tracking_uri.rstrip('/')}/{fragment}"
         return fragment
+
+
+def _keras_requirements() -> List[str]:
+    """The logged model's pip requirements, pinned to what trained it. Given
+    explicitly, because MLflow would otherwise infer them by loading the model
+    in a fresh Python process (seconds of TensorFlow import per run)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    pins = [f"keras=={version('keras')}"]
+    for backend in ("tensorflow-cpu", "tensorflow"):  # whichever distribution installed TensorFlow
+        try:
+            return pins + [f"{backend}=={version(backend)}"]
+        except PackageNotFoundError:
+            continue
+    return pins

@@ -5,8 +5,12 @@ type cannot express. Every failure is a ConfigError naming key, value and what
 was expected.
 """
 
+import math
+
 from rnnexp.encoding import check_sequences, check_vocab
 from rnnexp.errors import ConfigError
+from rnnexp.model import OPTIMIZERS
+from rnnexp.training import check_trainable
 
 
 def validate(cfg) -> None:
@@ -19,3 +23,23 @@ def validate(cfg) -> None:
     vocab, sequences = list(cfg.data.vocab), list(cfg.data.sequences)
     check_vocab(vocab)
     check_sequences(vocab, sequences)
+    if getattr(cfg.task, "value", cfg.task) == "train":
+        validate_train(cfg.train, sequences)
+
+
+def _positive_int(key: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(key, value, "a positive integer")
+
+
+def validate_train(train, sequences) -> None:
+    """The checks of `task=train`: its settings, and sequences long enough to
+    have a next character."""
+    _positive_int("train.epochs", train.epochs)
+    _positive_int("train.batch_size", train.batch_size)
+    if train.optimizer not in OPTIMIZERS:
+        raise ConfigError("train.optimizer", train.optimizer, f"one of {sorted(OPTIMIZERS)}")
+    rate = train.learning_rate
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not math.isfinite(rate) or rate <= 0:
+        raise ConfigError("train.learning_rate", rate, "a positive finite number")
+    check_trainable(sequences)

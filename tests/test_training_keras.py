@@ -1,0 +1,44 @@
+"""rnnexp.training.train in-process (imports TensorFlow): ragged batches in
+several shuffled batches, with the cell API and an LSTM."""
+
+import numpy as np
+import pytest
+
+from rnnexp.experiment import Spec
+from rnnexp.reference import run_reference
+from rnnexp.training import TrainSettings, train
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def ragged():
+    spec = Spec(api="cell", rnn="lstm", hidden_size=3, seed=1, vocab=("h", "e", "l", "o"),
+                sequences=("hello", "eol", "lo"))
+    return train(spec, TrainSettings(epochs=4, optimizer="adam", learning_rate=0.01, batch_size=2))
+
+
+def test_one_value_per_epoch_and_one_prediction_per_real_step(ragged):
+    assert [len(ragged.history[name]) for name in ("loss", "accuracy")] == [4, 4]
+    assert all(np.isfinite(ragged.history["loss"]))
+    assert [len(text) for text in ragged.predictions] == [4, 2, 1]
+    assert ragged.input_texts == ["hell", "eo", "l"] and ragged.target_texts == ["ello", "ol", "o"]
+
+
+def test_keras_loss_and_accuracy_leave_out_the_padding(ragged):
+    """Keras's own loss of the trained model (padding masked by the Masking
+    layer) equals the NumPy cross-entropy over the real steps only."""
+    data = ragged.data
+    logs = ragged.keras_model.test_on_batch(data.encoded.inputs, data.targets, return_dict=True)
+    assert logs["loss"] == pytest.approx(ragged.final["loss"], rel=1e-4)
+    assert logs["accuracy"] == pytest.approx(ragged.final["accuracy"], abs=1e-6)
+
+
+def test_recorded_tensors_are_the_trained_layer_on_the_shifted_inputs(ragged):
+    tensors, mask = ragged.tensors, ragged.data.encoded.mask
+    assert sorted(tensors) == ["inputs", "outputs", "state_c", "state_h"]
+    assert tensors["inputs"].shape == (3, 4, 4) and tensors["outputs"].shape == (3, 4, 3)
+    reference = run_reference("lstm", tensors["inputs"], ragged.weights, mask)
+    for name in ("outputs", "state_h", "state_c"):
+        np.testing.assert_allclose(reference[name], tensors[name], atol=1e-5)
+    assert ragged.checks["check.last_output_state_max_abs_err"] < 1e-6
