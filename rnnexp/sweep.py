@@ -6,7 +6,8 @@ there, rather than raced by parallel workers), creates the parent run and
 passes its id to every job through the environment, which local, joblib and
 submitit workers inherit. The parent is ended by `on_multirun_end`, or, when
 Hydra stops early (a failed point, an interrupt), by `finish_open_sweeps`,
-which the CLI calls on its way out; either way its status sums up its children.
+which the CLI calls on its way out; either way its status sums up its children
+and Hydra's exit (a point that failed before its run existed fails the parent).
 """
 
 import os
@@ -60,6 +61,12 @@ def finish_open_sweeps(error: Optional[BaseException]) -> int:
         children = tracker.children(parent_id)
         failed = [run for run in children if run["status"] != "FINISHED"]
         status = sweep_status([run["status"] for run in children], isinstance(error, KeyboardInterrupt))
+        if status == "FINISHED" and _is_failure(error):
+            # A point rejected by validation fails before its run exists, so
+            # only Hydra's exit says that the sweep did not all finish.
+            status = "FAILED"
+            tracker.set_tags(parent_id, {"rnnexp.error": "a sweep point failed before its run was "
+                                                         "created; Hydra printed its error"})
         tracker.terminate(parent_id, status)
         os.environ.pop(PARENT_RUN_ENV, None)
         not_finished += len(failed)
@@ -69,3 +76,10 @@ def finish_open_sweeps(error: Optional[BaseException]) -> int:
                 error_text = run["tags"].get("rnnexp.error", "")
                 print(f"  {run['status']:8} {run['name']}: {error_text}", file=sys.stderr)
     return not_finished
+
+
+def _is_failure(error: Optional[BaseException]) -> bool:
+    """True for any way out but a clean one (Hydra exits 1 when a point failed)."""
+    if isinstance(error, SystemExit):
+        return error.code not in (0, None)
+    return error is not None
