@@ -2,17 +2,16 @@
 experiment, record it. The side effects (MLflow, files, console) live here."""
 
 import functools
-import os
 from pathlib import Path
 from typing import Dict, Optional
 
 from omegaconf import DictConfig, OmegaConf
 
+from rnnexp.launchers import PARENT_RUN_ENV, job_log_tags, parent_run_id, sweep_folder  # noqa: F401
 from rnnexp.params import config_params
 from rnnexp.validation import validate
 
-# Set by the sweep callback in the launching process; jobs inherit it.
-PARENT_RUN_ENV = "RNNEXP_SWEEP_PARENT_RUN_ID"
+OUTPUT_DIR_TAG = "rnnexp.output_dir"  # the job's Hydra folder: .hydra/ and its log
 
 
 def run_name(overrides) -> str:
@@ -29,11 +28,14 @@ def hydra_context() -> Dict[str, object]:
     if not HydraConfig.initialized():
         return {}
     hc = HydraConfig.get()
+    output_dir = Path(hc.runtime.output_dir)  # absolute, even after a chdir
+    multirun = hc.mode == RunMode.MULTIRUN
     return {
         "overrides": list(hc.overrides.task),
         "choices": {k: v for k, v in hc.runtime.choices.items() if not k.startswith("hydra")},
-        "output_dir": Path(hc.runtime.output_dir),
-        "multirun": hc.mode == RunMode.MULTIRUN,
+        "output_dir": output_dir,
+        "multirun": multirun,
+        "sweep_dir": sweep_folder(output_dir, str(hc.sweep.subdir)) if multirun else None,
     }
 
 
@@ -57,9 +59,11 @@ def run_job(cfg: DictConfig):
     plain = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
     params = config_params(plain, context.get("choices", {}))
     tracker = tracker_for(cfg.mlflow.tracking_uri, cfg.mlflow.experiment_name)
-    parent = os.environ.get(PARENT_RUN_ENV) if context.get("multirun") else None
+    parent = parent_run_id(context["sweep_dir"]) if context.get("multirun") else None
     name = run_name(context.get("overrides", []))
-    tags = {"rnnexp.role": "point" if parent else "single"}
+    tags = {"rnnexp.role": "point" if parent else "single", **job_log_tags()}
+    if context:
+        tags[OUTPUT_DIR_TAG] = str(context["output_dir"])
     with tracker.run(name, params, tags, parent) as run_id:
         result = run_forward(spec)
         print(describe(result))

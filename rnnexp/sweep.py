@@ -3,21 +3,24 @@
 Hydra calls `SweepParentCallback.on_multirun_start` in the launching process
 before any job starts: it opens the store (so that its schema is created once,
 there, rather than raced by parallel workers), creates the parent run and
-passes its id to every job through the environment, which local, joblib and
-submitit workers inherit. The parent is ended by `on_multirun_end`, or, when
-Hydra stops early (a failed point, an interrupt), by `finish_open_sweeps`,
-which the CLI calls on its way out; either way its status sums up its children
-and Hydra's exit (a point that failed before its run existed fails the parent).
+passes its id to every job through the sweep folder and the environment
+(rnnexp.launchers), which reach basic, joblib and submitit jobs alike. The
+parent is ended by `on_multirun_end`, or, when Hydra stops early (a failed
+point, an interrupt), by `finish_open_sweeps`, which the CLI calls on its way
+out; either way its status sums up its children and Hydra's exit (a point
+that failed before its run existed fails the parent).
 """
 
 import os
 import sys
+from pathlib import Path
 from typing import List, Optional, Tuple
 
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from rnnexp.job import PARENT_RUN_ENV, tracker_for
+from rnnexp.job import tracker_for
+from rnnexp.launchers import publish_parent_run, withdraw_parent_run
 
 _open_sweeps: List[Tuple[object, str]] = []  # (Tracker, parent run id)
 
@@ -26,11 +29,12 @@ class SweepParentCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         tracker = tracker_for(config.mlflow.tracking_uri, config.mlflow.experiment_name)
         overrides = " ".join(config.hydra.overrides.task)
+        sweep_dir = Path(os.path.abspath(str(config.hydra.sweep.dir)))  # as Hydra makes job folders
         run_id = tracker.create_run(
             f"sweep {overrides}".strip(),
-            {"rnnexp.role": "sweep", "rnnexp.sweep_dir": str(config.hydra.sweep.dir)},
+            {"rnnexp.role": "sweep", "rnnexp.sweep_dir": str(sweep_dir)},
         )
-        os.environ[PARENT_RUN_ENV] = run_id
+        publish_parent_run(sweep_dir, run_id)
         _open_sweeps.append((tracker, run_id))
         print(f"Sweep recorded as parent run {run_id} in experiment "
               f"'{tracker.experiment_name}' at {tracker.tracking_uri}")
@@ -68,7 +72,7 @@ def finish_open_sweeps(error: Optional[BaseException]) -> int:
             tracker.set_tags(parent_id, {"rnnexp.error": "a sweep point failed before its run was "
                                                          "created; Hydra printed its error"})
         tracker.terminate(parent_id, status)
-        os.environ.pop(PARENT_RUN_ENV, None)
+        withdraw_parent_run()
         not_finished += len(failed)
         if failed:
             print(f"\n{len(failed)} of {len(children)} sweep points did not finish:", file=sys.stderr)
