@@ -6,7 +6,8 @@ there, rather than raced by parallel workers), creates the parent run and
 passes its id to every job through the environment, which local, joblib and
 submitit workers inherit. The parent is ended by `on_multirun_end`, or, when
 Hydra stops early (a failed point, an interrupt), by `finish_open_sweeps`,
-which the CLI calls on its way out; either way its status sums up its children.
+which the CLI calls on its way out; either way its status sums up its children
+and it gets the sweep's comparison table and summary plot (rnnexp.compare).
 """
 
 import os
@@ -18,7 +19,7 @@ from omegaconf import DictConfig
 
 from rnnexp.job import PARENT_RUN_ENV, tracker_for
 
-_open_sweeps: List[Tuple[object, str]] = []  # (Tracker, parent run id)
+_open_sweeps: List[Tuple[object, str, bool]] = []  # (Tracker, parent run id, plots enabled)
 
 
 class SweepParentCallback(Callback):
@@ -30,7 +31,7 @@ class SweepParentCallback(Callback):
             {"rnnexp.role": "sweep", "rnnexp.sweep_dir": str(config.hydra.sweep.dir)},
         )
         os.environ[PARENT_RUN_ENV] = run_id
-        _open_sweeps.append((tracker, run_id))
+        _open_sweeps.append((tracker, run_id, bool(config.plots.enabled)))
         print(f"Sweep recorded as parent run {run_id} in experiment "
               f"'{tracker.experiment_name}' at {tracker.tracking_uri}")
 
@@ -56,11 +57,14 @@ def finish_open_sweeps(error: Optional[BaseException]) -> int:
     """
     not_finished = 0
     while _open_sweeps:
-        tracker, parent_id = _open_sweeps.pop()
+        tracker, parent_id, plots = _open_sweeps.pop()
         children = tracker.children(parent_id)
         failed = [run for run in children if run["status"] != "FINISHED"]
         status = sweep_status([run["status"] for run in children], isinstance(error, KeyboardInterrupt))
-        tracker.terminate(parent_id, status)
+        try:
+            log_sweep_summary(tracker, parent_id, children, plots)
+        finally:  # whatever happens to the summary, the parent does not stay RUNNING
+            tracker.terminate(parent_id, status)
         os.environ.pop(PARENT_RUN_ENV, None)
         not_finished += len(failed)
         if failed:
@@ -69,3 +73,16 @@ def finish_open_sweeps(error: Optional[BaseException]) -> int:
                 error_text = run["tags"].get("rnnexp.error", "")
                 print(f"  {run['status']:8} {run['name']}: {error_text}", file=sys.stderr)
     return not_finished
+
+
+def log_sweep_summary(tracker, parent_id: str, children: List[dict], plots: bool) -> None:
+    """Logs the comparison table (and the summary plot) to the parent run. A
+    failure here is reported, not raised: the points' own records stand."""
+    from rnnexp.compare import write_sweep_summary
+
+    if not children:
+        return
+    try:
+        tracker.write_and_log(parent_id, write_sweep_summary, children, plots)
+    except Exception as caught:  # noqa: BLE001  a summary is a convenience, never worth losing the sweep's status
+        print(f"rnnexp: could not write the sweep summary to run {parent_id}: {caught!r}", file=sys.stderr)
