@@ -6,7 +6,7 @@ the definition of each cell. Notation, per time step t, for one batch row:
 
     x_t: (V,) input, h_{t-1}: (H,) previous state, W = kernel (V, G*H),
     U = recurrent_kernel (H, G*H), b = bias; G is the number of gate blocks
-    (1 for SimpleRNN, 4 for LSTM, 3 for GRU), each H columns wide. Every step
+    (1 for SimpleRNN, 4 for LSTM, 3 for GRU), each H columns wide. The loop
     starts from h_0 = 0 (and c_0 = 0). The code runs on a whole batch at once:
     x is (B, V) and h is (B, H), the same equations row by row.
 """
