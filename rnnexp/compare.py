@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence
 
-from rnnexp.tracking import SHAPES_TAG  # tracking imports MLflow only inside its Tracker
+from rnnexp.tracking import ROLE_TAG, SHAPES_TAG  # tracking imports MLflow only inside its Tracker
 
 SHAPE_ORDER = ("inputs", "outputs", "state_h", "state_c")
 
@@ -118,6 +118,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             if parent is None:
                 raise LookupError(f"experiment {args.experiment!r} has no sweep yet (run `python -m rnnexp "
                                   "<overrides> -m`), or pass --all for its single runs")
+            if parent["tags"].get(ROLE_TAG) != "sweep":
+                raise LookupError(f"run {parent['run_id']!r} ({parent['name']}) is not a sweep's parent run")
             runs, title = tracker.children(parent["run_id"]), f"sweep '{parent['name']}' ({parent['run_id']})"
     except LookupError as error:
         print(f"rnnexp.compare: error: {error.args[0]}", file=sys.stderr)

@@ -92,6 +92,8 @@ def test_compare_all_sweep_and_errors(sweep, monkeypatch, capsys):
     assert "all runs of experiment 'rnnexp': 4 runs" in out and parent.info.run_id not in out
     assert compare.main(["--sweep", parent.info.run_id]) == 0
     assert "4 runs" in capsys.readouterr().out
+    assert compare.main(["--sweep", children[0].info.run_id]) == 2
+    assert "is not a sweep's parent run" in capsys.readouterr().err
     assert compare.main(["--sweep", "0" * 32]) == 2
     assert f"run '{'0' * 32}': not found" in capsys.readouterr().err
     assert compare.main(["--experiment", "nope"]) == 2
