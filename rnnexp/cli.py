@@ -8,7 +8,7 @@ import hydra
 from omegaconf import DictConfig
 
 import rnnexp.schema  # noqa: F401  registers the schema before Hydra composes
-from rnnexp.errors import ConfigError
+from rnnexp.errors import CheckFailed, ConfigError
 
 CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 
@@ -19,11 +19,12 @@ def _hydra_main(cfg: DictConfig) -> None:
 
     try:
         run_job(cfg)
-    except ConfigError as error:
+    except (ConfigError, CheckFailed) as error:
         if hydra_context().get("multirun"):
             raise  # the point fails; the sweep goes on
-        print(f"rnnexp: error: {error}", file=sys.stderr)
-        raise SystemExit(2)  # not an Exception, so Hydra adds no traceback
+        kind = "error" if isinstance(error, ConfigError) else "check failed"
+        print(f"rnnexp: {kind}: {error}", file=sys.stderr)
+        raise SystemExit(2 if isinstance(error, ConfigError) else 1)  # not an Exception: no traceback from Hydra
 
 
 def main() -> None:

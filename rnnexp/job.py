@@ -2,6 +2,7 @@
 experiment, record it. The side effects (MLflow, files, console) live here."""
 
 import functools
+import json
 from pathlib import Path
 from typing import Dict, Optional
 
@@ -52,8 +53,11 @@ def run_job(cfg: DictConfig):
     validate(cfg)
     context = hydra_context()
     from rnnexp.artifacts import write_forward_artifacts
+    from rnnexp.checks import raise_for_failures
     from rnnexp.console import describe
     from rnnexp.experiment import Spec, run_forward
+    from rnnexp.plots import write_state_plots
+    from rnnexp.tracking import SHAPES_TAG
 
     spec = Spec.from_config(cfg)
     plain = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
@@ -69,10 +73,15 @@ def run_job(cfg: DictConfig):
         print(describe(result))
         tracker.write_and_log(run_id, write_forward_artifacts, spec.sequences, result.tensors,
                               result.weights, result.encoded.lengths, OmegaConf.to_yaml(plain))
+        if cfg.plots.enabled:
+            tracker.write_and_log(run_id, write_state_plots, list(spec.sequences), result.encoded.lengths,
+                                  result.tensors["outputs"], result.reference.get("cell_states"),
+                                  int(cfg.plots.max_sequences), artifact_path="plots")
         hydra_dir = context.get("output_dir", Path(".")) / ".hydra"
         if context and hydra_dir.is_dir():
             tracker.log_folder(run_id, hydra_dir, ".hydra")
-        tracker.log_metrics(run_id, result.checks)
+        tracker.log_metrics(run_id, result.metrics, tags={SHAPES_TAG: json.dumps(result.shapes)})
+        raise_for_failures(result.check_errors)  # after logging: the run ends FAILED with its numbers
     print(f"Recorded run '{name}' ({run_id}) in experiment '{tracker.experiment_name}' "
           f"at {tracker.tracking_uri}: {tracker.run_url(run_id)}")
     return result

@@ -46,6 +46,15 @@ class MlflowConfig:
 
 
 @dataclass
+class PlotsConfig:
+    # Per run, plots/states.png (hidden states, and the LSTM cell state, as a
+    # heatmap and as lines); per sweep, the parent's sweep_summary.png.
+    enabled: bool = True
+    # How many of the batch's sequences a run's plot shows (the first ones).
+    max_sequences: int = 4
+
+
+@dataclass
 class Config:
     hidden_size: int = 2
     seed: int = 0
@@ -53,6 +62,7 @@ class Config:
     rnn: Rnn = Rnn.simple_rnn
     data: DataConfig = field(default_factory=DataConfig)
     mlflow: MlflowConfig = field(default_factory=MlflowConfig)
+    plots: PlotsConfig = field(default_factory=PlotsConfig)
 
 
 def register_configs() -> None:

@@ -8,7 +8,8 @@ passes its id to every job through the sweep folder and the environment
 parent is ended by `on_multirun_end`, or, when Hydra stops early (a failed
 point, an interrupt), by `finish_open_sweeps`, which the CLI calls on its way
 out; either way its status sums up its children and Hydra's exit (a point
-that failed before its run existed fails the parent).
+that failed before its run existed fails the parent), and it gets the
+sweep's comparison table and summary plot (rnnexp.compare).
 """
 
 import os
@@ -22,7 +23,7 @@ from omegaconf import DictConfig
 from rnnexp.job import tracker_for
 from rnnexp.launchers import publish_parent_run, withdraw_parent_run
 
-_open_sweeps: List[Tuple[object, str]] = []  # (Tracker, parent run id)
+_open_sweeps: List[Tuple[object, str, bool]] = []  # (Tracker, parent run id, plots enabled)
 
 
 class SweepParentCallback(Callback):
@@ -35,7 +36,7 @@ class SweepParentCallback(Callback):
             {"rnnexp.role": "sweep", "rnnexp.sweep_dir": str(sweep_dir)},
         )
         publish_parent_run(sweep_dir, run_id)
-        _open_sweeps.append((tracker, run_id))
+        _open_sweeps.append((tracker, run_id, bool(config.plots.enabled)))
         print(f"Sweep recorded as parent run {run_id} in experiment "
               f"'{tracker.experiment_name}' at {tracker.tracking_uri}")
 
@@ -61,7 +62,7 @@ def finish_open_sweeps(error: Optional[BaseException]) -> int:
     """
     not_finished = 0
     while _open_sweeps:
-        tracker, parent_id = _open_sweeps.pop()
+        tracker, parent_id, plots = _open_sweeps.pop()
         children = tracker.children(parent_id)
         failed = [run for run in children if run["status"] != "FINISHED"]
         status = sweep_status([run["status"] for run in children], isinstance(error, KeyboardInterrupt))
@@ -71,7 +72,10 @@ def finish_open_sweeps(error: Optional[BaseException]) -> int:
             status = "FAILED"
             tracker.set_tags(parent_id, {"rnnexp.error": "a sweep point failed before its run was "
                                                          "created; Hydra printed its error"})
-        tracker.terminate(parent_id, status)
+        try:
+            log_sweep_summary(tracker, parent_id, children, plots)
+        finally:  # whatever happens to the summary, the parent does not stay RUNNING
+            tracker.terminate(parent_id, status)
         withdraw_parent_run()
         not_finished += len(failed)
         if failed:
@@ -87,3 +91,16 @@ def _is_failure(error: Optional[BaseException]) -> bool:
     if isinstance(error, SystemExit):
         return error.code not in (0, None)
     return error is not None
+
+
+def log_sweep_summary(tracker, parent_id: str, children: List[dict], plots: bool) -> None:
+    """Logs the comparison table (and the summary plot) to the parent run. A
+    failure here is reported, not raised: the points' own records stand."""
+    from rnnexp.compare import write_sweep_summary
+
+    if not children:
+        return
+    try:
+        tracker.write_and_log(parent_id, write_sweep_summary, children, plots)
+    except Exception as caught:  # noqa: BLE001  a summary is a convenience, never worth losing the sweep's status
+        print(f"rnnexp: could not write the sweep summary to run {parent_id}: {caught!r}", file=sys.stderr)

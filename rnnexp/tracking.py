@@ -16,6 +16,7 @@ from rnnexp.params import MAX_PARAMS_PER_BATCH, batches
 PARENT_TAG = "mlflow.parentRunId"
 ERROR_TAG = "rnnexp.error"
 ROLE_TAG = "rnnexp.role"  # "sweep" on a sweep's parent run, "point" on its children, "single" otherwise
+SHAPES_TAG = "rnnexp.shapes"  # JSON {"inputs": [B, T, V], ...}, so a table of runs needs no artifact download
 
 
 class Tracker:
@@ -24,16 +25,30 @@ class Tracker:
     Args:
         tracking_uri: None for MLflow's default (MLFLOW_TRACKING_URI, else
             sqlite:///mlflow.db plus ./mlruns in the working folder).
-        experiment_name: created if missing.
+        experiment_name: created if missing, unless `create` is False.
+        create: False to only read: a missing store or experiment raises
+            LookupError (and no empty store is left behind).
     """
 
-    def __init__(self, tracking_uri: Optional[str], experiment_name: str):
-        from mlflow.tracking import MlflowClient
+    def __init__(self, tracking_uri: Optional[str], experiment_name: str, create: bool = True):
+        from mlflow.tracking import MlflowClient, get_tracking_uri
 
+        if not create:  # before the client: opening a SQLite store creates it
+            _check_store_exists(tracking_uri or get_tracking_uri())
         self.client = MlflowClient(tracking_uri)
         self.tracking_uri = self.client._tracking_client.tracking_uri
         self.experiment_name = experiment_name
-        self.experiment_id = self._get_or_create_experiment(experiment_name)
+        if create:
+            self.experiment_id = self._get_or_create_experiment(experiment_name)
+        else:
+            self.experiment_id = self._existing_experiment(experiment_name)
+
+    def _existing_experiment(self, name: str) -> str:
+        experiment = self.client.get_experiment_by_name(name)
+        if experiment is None:
+            names = sorted(e.name for e in self.client.search_experiments())
+            raise LookupError(f"experiment {name!r}: not found in {self.tracking_uri}; it has {names}")
+        return experiment.experiment_id
 
     def _get_or_create_experiment(self, name: str) -> str:
         from mlflow.exceptions import MlflowException
@@ -79,13 +94,16 @@ class Tracker:
         for chunk in batches(items, MAX_PARAMS_PER_BATCH):
             self.client.log_batch(run_id, params=chunk)
 
-    def log_metrics(self, run_id: str, metrics: Mapping[str, float], step: int = 0) -> None:
-        from mlflow.entities import Metric
+    def log_metrics(self, run_id: str, metrics: Mapping[str, float], step: int = 0,
+                    tags: Optional[Mapping[str, str]] = None) -> None:
+        """Logs `metrics` (and `tags`, in the same call) at `step`."""
+        from mlflow.entities import Metric, RunTag
 
         now = int(time.time() * 1000)
         items = [Metric(k, float(v), now, step) for k, v in metrics.items()]
-        for chunk in batches(items, 1000):
-            self.client.log_batch(run_id, metrics=chunk)
+        tag_items = [RunTag(k, str(v)) for k, v in (tags or {}).items()]
+        for index, chunk in enumerate(batches(items, 1000)):
+            self.client.log_batch(run_id, metrics=chunk, tags=tag_items if index == 0 else [])
 
     def log_folder(self, run_id: str, folder: Path, artifact_path: Optional[str] = None) -> None:
         """Uploads every file under `folder`, keeping its layout, in one call."""
@@ -118,15 +136,35 @@ class Tracker:
     def children(self, parent_run_id: str) -> List[Dict]:
         """The runs nested under `parent_run_id`, oldest first, as plain dicts
         with keys run_id, name, status, params, metrics, tags."""
+        return self._search(f"tags.`{PARENT_TAG}` = '{parent_run_id}'")
+
+    def experiment_runs(self) -> List[Dict]:
+        """Every rnnexp run of the experiment except sweep parents, oldest first."""
+        return self._search(f"tags.`{ROLE_TAG}` != 'sweep'")
+
+    def latest_sweep(self) -> Optional[Dict]:
+        """The most recently started sweep parent run, or None."""
+        runs = self._search(f"tags.`{ROLE_TAG}` = 'sweep'", newest_first=True, max_results=1)
+        return runs[0] if runs else None
+
+    def get_run(self, run_id: str) -> Dict:
+        """One run of this experiment as a plain dict; LookupError if there is none."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            run = self.client.get_run(run_id)
+        except MlflowException as error:
+            raise LookupError(f"run {run_id!r}: not found in {self.tracking_uri} ({error.message})") from None
+        if run.info.experiment_id != self.experiment_id:
+            raise LookupError(f"run {run_id!r}: not in experiment {self.experiment_name!r}")
+        return _plain_run(run)
+
+    def _search(self, filter_string: str, newest_first: bool = False, max_results: int = 50000) -> List[Dict]:
         runs = self.client.search_runs(
-            [self.experiment_id], filter_string=f"tags.`{PARENT_TAG}` = '{parent_run_id}'",
-            order_by=["attributes.start_time ASC"], max_results=50000,
+            [self.experiment_id], filter_string=filter_string, max_results=max_results,
+            order_by=[f"attributes.start_time {'DESC' if newest_first else 'ASC'}"],
         )
-        return [
-            {"run_id": r.info.run_id, "name": r.info.run_name, "status": r.info.status,
-             "params": dict(r.data.params), "metrics": dict(r.data.metrics), "tags": dict(r.data.tags)}
-            for r in runs
-        ]
+        return [_plain_run(r) for r in runs]
 
     def run_url(self, run_id: str) -> str:
         """Where the run is in the UI: a full address for a server, else the
@@ -135,3 +173,20 @@ class Tracker:
         if self.tracking_uri.startswith(("http://", "https://")):
             return f"{self.tracking_uri.rstrip('/')}/{fragment}"
         return fragment
+
+
+def _plain_run(run) -> Dict:
+    """An MLflow Run as plain values: run_id, name, status, start_time (ms),
+    params, metrics (latest values), tags."""
+    return {"run_id": run.info.run_id, "name": run.info.run_name, "status": run.info.status,
+            "start_time": run.info.start_time, "params": dict(run.data.params),
+            "metrics": dict(run.data.metrics), "tags": dict(run.data.tags)}
+
+
+def _check_store_exists(tracking_uri: str) -> None:
+    """LookupError if `tracking_uri` is a SQLite file that does not exist."""
+    if tracking_uri.startswith("sqlite:///"):
+        database = Path(tracking_uri[len("sqlite:///"):])
+        if not database.is_file():
+            raise LookupError(f"no MLflow store at {tracking_uri} (no file {database}; run where the "
+                              "runs were recorded, or pass the store's URI)")
