@@ -8,7 +8,10 @@ from typing import Dict, Optional
 
 from omegaconf import DictConfig, OmegaConf
 
-from rnnexp.params import config_params
+from rnnexp.errors import ConfigError
+from rnnexp.params import config_params, param_value
+from rnnexp.resume import CODE_VERSION_TAG, CONFIG_HASH_TAG, NOT_IDENTITY, identity_tags
+from rnnexp.server_probe import check_tracking_server
 from rnnexp.validation import validate
 
 # Set by the sweep callback in the launching process; jobs inherit it.
@@ -17,8 +20,10 @@ PARENT_RUN_ENV = "RNNEXP_SWEEP_PARENT_RUN_ID"
 
 def run_name(overrides) -> str:
     """A readable name made from the command-line overrides, e.g.
-    "rnn=lstm,api=cell,hidden_size=4"; "default" when there are none."""
-    return ",".join(overrides) or "default"
+    "rnn=lstm,api=cell,hidden_size=4"; "default" when there are none. Overrides
+    that do not change what runs compute (`resume=true`) are left out."""
+    named = [item for item in overrides if item.lstrip("+~").split("=")[0] not in NOT_IDENTITY]
+    return ",".join(named) or "default"
 
 
 def hydra_context() -> Dict[str, object]:
@@ -46,23 +51,48 @@ def tracker_for(tracking_uri: Optional[str], experiment_name: str):
 
 
 def run_job(cfg: DictConfig):
-    """Runs and records the experiment `cfg` describes; returns its ForwardResult."""
-    validate(cfg)
+    """Runs and records the experiment `cfg` describes.
+
+    Returns:
+        Its ForwardResult, or None when `resume` found it already FINISHED.
+
+    Raises:
+        ConfigError: for a bad value or an unreachable tracking server, before
+            any computation. A sweep's point records it as a FAILED run first,
+            so that the sweep's summary lists it.
+    """
     context = hydra_context()
+    plain = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+    params = config_params(plain, context.get("choices", {}))
+    name = run_name(context.get("overrides", []))
+    parent = os.environ.get(PARENT_RUN_ENV) if context.get("multirun") else None
+    tags = {"rnnexp.role": "point" if parent else "single", **identity_tags(plain)}
+    try:
+        validate(cfg)
+    except ConfigError:
+        if parent:  # recorded as a FAILED point: the sweep's summary reads its points from the store
+            with tracker_for(cfg.mlflow.tracking_uri, cfg.mlflow.experiment_name).run(
+                    name, params, tags, parent):
+                raise
+        raise
+    check_tracking_server(cfg.mlflow.tracking_uri)
+    tracker = tracker_for(cfg.mlflow.tracking_uri, cfg.mlflow.experiment_name)
+    if cfg.resume:
+        done = tracker.find_finished({key: tags[key] for key in (CONFIG_HASH_TAG, CODE_VERSION_TAG)})
+        if done:
+            print(f"Skipped '{name}': resume=true and run {done} already FINISHED "
+                  f"with the same config and code ({tags[CODE_VERSION_TAG]})")
+            return None
+
     from rnnexp.artifacts import write_forward_artifacts
     from rnnexp.console import describe
     from rnnexp.experiment import Spec, run_forward
 
     spec = Spec.from_config(cfg)
-    plain = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
-    params = config_params(plain, context.get("choices", {}))
-    tracker = tracker_for(cfg.mlflow.tracking_uri, cfg.mlflow.experiment_name)
-    parent = os.environ.get(PARENT_RUN_ENV) if context.get("multirun") else None
-    name = run_name(context.get("overrides", []))
-    tags = {"rnnexp.role": "point" if parent else "single"}
     with tracker.run(name, params, tags, parent) as run_id:
         result = run_forward(spec)
         print(describe(result))
+        tracker.set_tags(run_id, length_tags(result.encoded.lengths))
         tracker.write_and_log(run_id, write_forward_artifacts, spec.sequences, result.tensors,
                               result.weights, result.encoded.lengths, OmegaConf.to_yaml(plain))
         hydra_dir = context.get("output_dir", Path(".")) / ".hydra"
@@ -72,3 +102,11 @@ def run_job(cfg: DictConfig):
     print(f"Recorded run '{name}' ({run_id}) in experiment '{tracker.experiment_name}' "
           f"at {tracker.tracking_uri}: {tracker.run_url(run_id)}")
     return result
+
+
+def length_tags(lengths) -> Dict[str, str]:
+    """Each sequence's own length, as tags: `rnnexp.lengths` (a JSON list, cut
+    like a param if long; tensors/lengths.npy has them all) and `rnnexp.ragged`."""
+    lengths = [int(n) for n in lengths]
+    return {"rnnexp.lengths": param_value(lengths),
+            "rnnexp.ragged": str(len(set(lengths)) > 1).lower()}

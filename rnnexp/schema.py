@@ -53,6 +53,9 @@ class Config:
     rnn: Rnn = Rnn.simple_rnn
     data: DataConfig = field(default_factory=DataConfig)
     mlflow: MlflowConfig = field(default_factory=MlflowConfig)
+    # true: skip a run (or sweep point) that already FINISHED in this experiment
+    # with the same resolved config and code version (see rnnexp/resume.py).
+    resume: bool = False
 
 
 def register_configs() -> None:
