@@ -13,6 +13,7 @@ from typing import Callable, Dict, Iterator, List, Mapping, Optional
 
 from rnnexp.interrupts import deferred_interrupts
 from rnnexp.params import MAX_PARAMS_PER_BATCH, batches
+from rnnexp.store_retry import LockRetryingClient
 
 PARENT_TAG = "mlflow.parentRunId"
 ERROR_TAG = "rnnexp.error"
@@ -31,7 +32,7 @@ class Tracker:
     def __init__(self, tracking_uri: Optional[str], experiment_name: str):
         from mlflow.tracking import MlflowClient
 
-        self.client = MlflowClient(tracking_uri)
+        self.client = LockRetryingClient(MlflowClient(tracking_uri))
         self.tracking_uri = self.client._tracking_client.tracking_uri
         self.experiment_name = experiment_name
         self.experiment_id = self._get_or_create_experiment(experiment_name)
