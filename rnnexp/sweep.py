@@ -25,6 +25,7 @@ from rnnexp.interrupts import deferred_interrupts
 from rnnexp.job import PARENT_RUN_ENV, tracker_for
 from rnnexp.server_probe import check_tracking_server
 from rnnexp.sweep_points import point_problems
+from rnnexp.tracking import ERROR_TAG, error_text
 
 _open_sweeps: List[Tuple[object, str]] = []  # (Tracker, parent run id)
 # Points of this process's sweeps that did not finish; the CLI exits non-zero if any.
@@ -88,12 +89,6 @@ def sweep_status(child_statuses: List[str], error: Optional[BaseException]) -> s
     return "FINISHED"
 
 
-def describe_error(error: BaseException) -> str:
-    """"Type: message", or just the type when the message is empty (Ctrl-C)."""
-    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-    return text[:5000]
-
-
 def finish_open_sweeps(error: Optional[BaseException]) -> int:
     """Ends every parent run this process opened; prints the failed points.
 
@@ -111,13 +106,13 @@ def finish_open_sweeps(error: Optional[BaseException]) -> int:
             children = tracker.children(parent_id)
             for run in children:
                 if run["status"] == "RUNNING":
-                    run["tags"]["rnnexp.error"] = "its job's process ended without ending the run"
-                    tracker.set_tags(run["run_id"], {"rnnexp.error": run["tags"]["rnnexp.error"]})
+                    run["tags"][ERROR_TAG] = "its job's process ended without ending the run"
+                    tracker.set_tags(run["run_id"], {ERROR_TAG: run["tags"][ERROR_TAG]})
                     tracker.terminate(run["run_id"], "KILLED")
                     run["status"] = "KILLED"
             failed = [run for run in children if run["status"] != "FINISHED"]
             if error is not None:
-                tracker.set_tags(parent_id, {"rnnexp.error": describe_error(error)})
+                tracker.set_tags(parent_id, {ERROR_TAG: error_text(error)})
             tracker.terminate(parent_id, sweep_status([run["status"] for run in children], error))
             _open_sweeps.pop()
             os.environ.pop(PARENT_RUN_ENV, None)
@@ -125,7 +120,7 @@ def finish_open_sweeps(error: Optional[BaseException]) -> int:
             if failed:
                 print(f"\n{len(failed)} of {len(children)} sweep points did not finish:", file=sys.stderr)
                 for run in failed:
-                    error_text = run["tags"].get("rnnexp.error", "") or "(no error recorded)"
-                    print(f"  {run['status']:8} {run['name']}: {error_text}", file=sys.stderr)
+                    recorded = run["tags"].get(ERROR_TAG) or "(no error recorded)"
+                    print(f"  {run['status']:8} {run['name']}: {recorded}", file=sys.stderr)
     not_finished_points += not_finished
     return not_finished

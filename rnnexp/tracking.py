@@ -20,6 +20,13 @@ ERROR_TAG = "rnnexp.error"
 ROLE_TAG = "rnnexp.role"  # "sweep" on a sweep's parent run, "point" on its children, "single" otherwise
 
 
+def error_text(error: BaseException) -> str:
+    """What the `rnnexp.error` tag says: "Type: message", or the type alone
+    when the message is empty (Ctrl-C), within MLflow's tag length."""
+    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return text[:5000]
+
+
 class Tracker:
     """An MLflow client bound to one tracking store and experiment.
 
@@ -75,8 +82,7 @@ class Tracker:
                 self.terminate(run_id, "FINISHED")
                 return
             killed = isinstance(error, (KeyboardInterrupt, SystemExit))
-            message = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-            self.set_tags(run_id, {ERROR_TAG: message[:5000]})
+            self.set_tags(run_id, {ERROR_TAG: error_text(error)})
             self.terminate(run_id, "KILLED" if killed else "FAILED")
 
     def log_params(self, run_id: str, params: Mapping[str, str]) -> None:

@@ -56,3 +56,23 @@ def test_failed_point_summary_then_resume(cli, store):
     assert resumed[0].data.tags["rnnexp.config_hash"] == points["hidden_size=2,data=char_h"].data.tags[
         "rnnexp.config_hash"]  # resume=true does not change the config's identity
     assert [r.info.status for r in runs].count("RUNNING") == 0
+
+
+@pytest.mark.slow
+def test_points_failing_validation_in_their_jobs_are_recorded_and_summarised(cli, tmp_path):
+    """Where the launching process cannot check the points first (another
+    sweeper), a bad point fails in its job: still one clear line, no traceback,
+    a FAILED run with the error, listed in the summary, exit 1."""
+    from mlflow.tracking import MlflowClient
+
+    proc = cli("hidden_size=0,-1", "-m", check=False,
+               env={"PYTHONPATH": str(FAULTS), "RNNEXP_TEST_SKIP_POINT_CHECK": "1"})
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert "rnnexp: error: hidden_size=-1: expected a positive integer" in proc.stderr
+    assert "2 of 2 sweep points did not finish" in proc.stderr
+    assert "FAILED   hidden_size=0: ConfigError: hidden_size=0: expected a positive integer" in proc.stderr
+    runs = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}").search_runs(["1"])
+    assert sorted((r.info.run_name, r.info.status) for r in runs) == [
+        ("hidden_size=-1", "FAILED"), ("hidden_size=0", "FAILED"), ("sweep hidden_size=0,-1", "FAILED")]
+    assert all(r.data.params.get("hidden_size") in ("0", "-1") for r in runs if r.info.run_name != "sweep hidden_size=0,-1")

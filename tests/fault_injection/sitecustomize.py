@@ -4,7 +4,10 @@ on PYTHONPATH; rnnexp's code is unchanged. It wraps `rnnexp.model.build_rnn`:
 - RNNEXP_TEST_FAIL_HIDDEN_SIZE=N: raises for hidden_size N, so one sweep point
   fails at run time, past validation;
 - RNNEXP_TEST_PAUSE_HIDDEN_SIZE=N: prints "injected pause" and sleeps for
-  hidden_size N, so a test can signal the process while that run is RUNNING.
+  hidden_size N, so a test can signal the process while that run is RUNNING;
+- RNNEXP_TEST_SKIP_POINT_CHECK=1: the launching process does not check the
+  sweep's points first, as with a sweeper other than Hydra's basic one, so
+  bad points reach their jobs.
 """
 
 import os
@@ -29,3 +32,8 @@ if _FAIL or _PAUSE:
         return _build_rnn(api, rnn, hidden_size, seed)
 
     rnnexp.model.build_rnn = _faulty_build_rnn
+
+if os.environ.get("RNNEXP_TEST_SKIP_POINT_CHECK"):
+    import rnnexp.sweep_points
+
+    rnnexp.sweep_points.point_problems = lambda config: []
