@@ -63,6 +63,9 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     mlflow: MlflowConfig = field(default_factory=MlflowConfig)
     plots: PlotsConfig = field(default_factory=PlotsConfig)
+    # true: skip a run (or sweep point) that already FINISHED in this experiment
+    # with the same resolved config and code version (see rnnexp/resume.py).
+    resume: bool = False
 
 
 def register_configs() -> None:

@@ -11,12 +11,21 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Mapping, Optional
 
+from rnnexp.interrupts import deferred_interrupts
 from rnnexp.params import MAX_PARAMS_PER_BATCH, batches
+from rnnexp.store_retry import LockRetryingClient
 
 PARENT_TAG = "mlflow.parentRunId"
 ERROR_TAG = "rnnexp.error"
 ROLE_TAG = "rnnexp.role"  # "sweep" on a sweep's parent run, "point" on its children, "single" otherwise
 SHAPES_TAG = "rnnexp.shapes"  # JSON {"inputs": [B, T, V], ...}, so a table of runs needs no artifact download
+
+
+def error_text(error: BaseException) -> str:
+    """What the `rnnexp.error` tag says: "Type: message", or the type alone
+    when the message is empty (Ctrl-C), within MLflow's tag length."""
+    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return text[:5000]
 
 
 class Tracker:
@@ -35,7 +44,7 @@ class Tracker:
 
         if not create:  # before the client: opening a SQLite store creates it
             _check_store_exists(tracking_uri or get_tracking_uri())
-        self.client = MlflowClient(tracking_uri)
+        self.client = LockRetryingClient(MlflowClient(tracking_uri))
         self.tracking_uri = self.client._tracking_client.tracking_uri
         self.experiment_name = experiment_name
         if create:
@@ -66,26 +75,30 @@ class Tracker:
             parent_run_id: Optional[str] = None) -> Iterator[str]:
         """Creates a run, logs its params, yields its id, and ends it with the
         status its body earned: FINISHED, KILLED on an interrupt, else FAILED."""
-        run_id = self.create_run(name, tags, parent_run_id)
+        run_id = None
         try:
+            with deferred_interrupts():  # an interrupt now would lose the id of a RUNNING run
+                run_id = self.create_run(name, tags, parent_run_id)
             self.log_params(run_id, params)
             yield run_id
         except BaseException as error:
-            self.end(run_id, error)
+            if run_id is not None:
+                self.end(run_id, error)
             raise
         else:
             self.end(run_id, None)
 
     def end(self, run_id: str, error: Optional[BaseException]) -> None:
         """Ends a run: FINISHED without an error, KILLED for an interrupt
-        (KeyboardInterrupt, SystemExit), FAILED otherwise, with the error as a tag."""
-        if error is None:
-            self.terminate(run_id, "FINISHED")
-            return
-        killed = isinstance(error, (KeyboardInterrupt, SystemExit))
-        message = f"{type(error).__name__}: {error}"[:5000]
-        self.set_tags(run_id, {ERROR_TAG: message})
-        self.terminate(run_id, "KILLED" if killed else "FAILED")
+        (KeyboardInterrupt, SystemExit), FAILED otherwise, with the error as a tag.
+        Interrupts arriving meanwhile wait until the run is ended."""
+        with deferred_interrupts():
+            if error is None:
+                self.terminate(run_id, "FINISHED")
+                return
+            killed = isinstance(error, (KeyboardInterrupt, SystemExit))
+            self.set_tags(run_id, {ERROR_TAG: error_text(error)})
+            self.terminate(run_id, "KILLED" if killed else "FAILED")
 
     def log_params(self, run_id: str, params: Mapping[str, str]) -> None:
         from mlflow.entities import Param
@@ -165,6 +178,15 @@ class Tracker:
             order_by=[f"attributes.start_time {'DESC' if newest_first else 'ASC'}"],
         )
         return [_plain_run(r) for r in runs]
+
+    def find_finished(self, tags: Mapping[str, str]) -> Optional[str]:
+        """The id of the newest FINISHED run of this experiment that carries
+        all of `tags` (values compared exactly), or None."""
+        conditions = [f"tags.`{key}` = '{value}'" for key, value in tags.items()]
+        conditions.append("attributes.status = 'FINISHED'")
+        runs = self.client.search_runs([self.experiment_id], filter_string=" and ".join(conditions),
+                                       order_by=["attributes.start_time DESC"], max_results=1)
+        return runs[0].info.run_id if runs else None
 
     def run_url(self, run_id: str) -> str:
         """Where the run is in the UI: a full address for a server, else the

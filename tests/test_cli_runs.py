@@ -218,18 +218,6 @@ def test_a_new_data_file_runs_with_no_code_change(cli_in, tmp_path):
     np.testing.assert_array_equal(arrays["tensors/outputs"][:, -1], arrays["tensors/state_h"])
 
 
-# -- a failing point: the sweep says so ---------------------------------------------------
-
-def test_a_sweep_whose_points_fail_validation_ends_failed(cli, store):
-    proc = cli("hidden_size=0,-1", "-m", check=False)
-    assert proc.returncode == 1
-    assert "hidden_size=0: expected a positive integer" in proc.stderr
-    runs = store.search_runs([store.get_experiment_by_name("rnnexp").experiment_id])
-    # No point got as far as a run; the parent still must not claim FINISHED.
-    assert [(r.info.run_name, r.info.status) for r in runs] == [("sweep hidden_size=0,-1", "FAILED")]
-    assert "failed before its run was created" in runs[0].data.tags["rnnexp.error"]
-
-
 # -- the notebook path: compose, run, get tensors back; no MLflow -------------------------
 
 NOTEBOOK = """
