@@ -2,7 +2,8 @@
 the work is in rnnexp.job.
 
 Exit codes: 0 all went well; 1 a run or sweep point failed; 2 bad config
-values (nothing was run); 130/143 interrupted by SIGINT/SIGTERM.
+values or an unreachable tracking server (nothing was run); 130/143
+interrupted by SIGINT/SIGTERM.
 """
 
 import os
