@@ -1,20 +1,91 @@
-"""Checks of a forward pass, each a number logged as an MLflow metric named
-`check.<what>`: 0 up to float error when the claim holds."""
+"""Checks of a forward pass: plain arrays in, floats out.
 
-from typing import Dict
+Each check compares the tensors Keras returned with the same tensors computed
+another way and gives, per tensor, the max absolute difference. Its MLflow
+metric `check.<what>` is the largest of those: 0 up to float error when the
+claim holds. Over its tolerance the run fails, naming the tensor that diverged.
+"""
+
+from typing import Dict, List, Mapping
 
 import numpy as np
 
+from rnnexp.errors import CheckFailed
 
-def last_output_vs_state(tensors: Dict[str, np.ndarray]) -> float:
+REFERENCE = "check.reference_max_abs_err"  # vs the NumPy recurrence (rnnexp.reference), float64
+API_PARITY = "check.api_parity_max_abs_err"  # vs the other API (cell <-> layer), same weights
+LAST_OUTPUT = "check.last_output_state_max_abs_err"  # the lesson: outputs[:, -1] is the final state
+
+# float32 against float64 drifts by ~1e-7 per step; 1e-5 leaves room for long
+# sequences while any wrong weight, gate order or bias shows up far above it.
+# The two Keras APIs run the same float32 ops, so they agree almost exactly.
+TOLERANCES = {REFERENCE: 1e-5, API_PARITY: 1e-6, LAST_OUTPUT: 1e-6}
+
+COMPARED_WITH = {
+    REFERENCE: "the NumPy reference recurrence on the recorded inputs and weights",
+    API_PARITY: "the other Keras API built with the same weights",
+    LAST_OUTPUT: "the final state",
+}
+
+
+def tensor_errors(actual: Mapping[str, np.ndarray], expected: Mapping[str, np.ndarray]) -> Dict[str, float]:
+    """max |actual - expected| for each tensor of `actual` except "inputs".
+
+    Args:
+        actual: name -> array, e.g. outputs (B, T, H), state_h (B, H).
+        expected: the same names and shapes, computed another way.
+
+    Raises:
+        ValueError: a tensor is missing from `expected` or has another shape.
+    """
+    errors = {}
+    for name, array in actual.items():
+        if name == "inputs":
+            continue
+        if name not in expected or np.shape(expected[name]) != np.shape(array):
+            got = np.shape(expected[name]) if name in expected else "nothing"
+            raise ValueError(f"{name}: expected a tensor of shape {np.shape(array)} to compare with, got {got}")
+        diff = np.abs(np.asarray(array, np.float64) - np.asarray(expected[name], np.float64))
+        errors[name] = float(diff.max()) if diff.size else 0.0
+    return errors
+
+
+def last_output_errors(tensors: Mapping[str, np.ndarray]) -> Dict[str, float]:
     """The lesson's claim: the last output step is the final hidden state.
 
-    Returns max |outputs[:, -1] - state_h|. With masking Keras carries the last
-    real output over the padding, so this holds for ragged batches too.
+    With masking Keras carries the last real output over the padding, so this
+    holds for ragged batches too. Returns {"outputs[:, -1]": max |outputs[:, -1] - state_h|}.
     """
-    return float(np.max(np.abs(tensors["outputs"][:, -1] - tensors["state_h"])))
+    return {"outputs[:, -1]": float(np.max(np.abs(tensors["outputs"][:, -1] - tensors["state_h"])))}
 
 
-def run_checks(tensors: Dict[str, np.ndarray]) -> Dict[str, float]:
-    """All checks for one forward pass, as metric name -> value."""
-    return {"check.last_output_state_max_abs_err": last_output_vs_state(tensors)}
+def last_output_vs_state(tensors: Mapping[str, np.ndarray]) -> float:
+    return last_output_errors(tensors)["outputs[:, -1]"]
+
+
+def check_metrics(errors: Mapping[str, Mapping[str, float]]) -> Dict[str, float]:
+    """check name -> {tensor: error} becomes check name -> its largest error."""
+    return {check: float(np.max(list(per_tensor.values()), initial=0.0)) for check, per_tensor in errors.items()}
+
+
+def failures(errors: Mapping[str, Mapping[str, float]], tolerances: Mapping[str, float] = TOLERANCES) -> List[str]:
+    """One message per check over its tolerance, naming the tensors that
+    diverged, worst first. NaN counts as diverged."""
+    messages = []
+    for check, per_tensor in errors.items():
+        tolerance = tolerances.get(check)
+        diverged = {n: e for n, e in per_tensor.items() if tolerance is not None and not e <= tolerance}
+        if not diverged:
+            continue
+        worst = sorted(diverged, key=lambda n: -np.nan_to_num(diverged[n], nan=np.inf))
+        which = ", ".join(f"{name} differs by {diverged[name]:.3g}" for name in worst)
+        value = check_metrics({check: per_tensor})[check]
+        messages.append(f"{check} = {value:.3g} > {tolerance:g}: {which} from {COMPARED_WITH.get(check, check)}")
+    return messages
+
+
+def raise_for_failures(errors: Mapping[str, Mapping[str, float]]) -> None:
+    """Raises CheckFailed with every failing check's message, if any."""
+    messages = failures(errors)
+    if messages:
+        raise CheckFailed("; ".join(messages))

@@ -1,4 +1,6 @@
-"""The one exception type for bad input, raised before any heavy work."""
+"""The exceptions rnnexp raises on purpose, each with a message that can be
+printed as is: ConfigError for bad input (before any heavy work), CheckFailed
+for a run whose numbers do not hold up (after they are recorded)."""
 
 
 class ConfigError(ValueError):
@@ -11,3 +13,9 @@ class ConfigError(ValueError):
         if detail:
             message += f" ({detail})"
         super().__init__(message)
+
+
+class CheckFailed(RuntimeError):
+    """A check of a forward pass exceeded its tolerance. Raised by the job after
+    the check metrics are logged, so that the run ends FAILED with the metric
+    recorded and this message (naming the tensor that diverged) as its error."""

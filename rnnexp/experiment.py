@@ -12,9 +12,12 @@ from typing import Dict, Tuple
 
 import numpy as np
 
-from rnnexp import model
-from rnnexp.checks import run_checks
+from rnnexp import checks, model
 from rnnexp.encoding import Encoded, one_hot
+from rnnexp.reference import run_reference
+
+
+OTHER_API = {"cell": "layer", "layer": "cell"}  # the API-parity check builds the other one
 
 
 @dataclass(frozen=True)
@@ -47,11 +50,23 @@ class ForwardResult:
     tensors: Dict[str, np.ndarray]
     # kernel, recurrent_kernel, bias, as Keras names and shapes them
     weights: Dict[str, np.ndarray]
+    # check name -> its metric, and check name -> {tensor: max abs error}
     checks: Dict[str, float] = field(default_factory=dict)
+    check_errors: Dict[str, Dict[str, float]] = field(default_factory=dict)
+    # the NumPy recurrence's outputs (B, T, H), states, and for LSTM cell_states (B, T, H)
+    reference: Dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def shapes(self) -> Dict[str, list]:
         return {name: list(array.shape) for name, array in self.tensors.items()}
+
+    @property
+    def metrics(self) -> Dict[str, float]:
+        """What a run logs: the checks, and state_h_norm, the mean over the
+        sequences of the final hidden state's length ||h_T||, a number to
+        compare across sweep points."""
+        norm = float(np.linalg.norm(self.tensors["state_h"], axis=-1).mean())
+        return {**self.checks, "state_h_norm": norm}
 
 
 def run_forward(spec: Spec) -> ForwardResult:
@@ -63,8 +78,28 @@ def run_forward(spec: Spec) -> ForwardResult:
     encoded = one_hot(spec.vocab, spec.sequences)  # first, so bad input never imports Keras
     layer = model.build_rnn(spec.api, spec.rnn, spec.hidden_size, spec.seed)
     returned = model.forward(layer, spec.rnn, encoded.inputs, encoded.mask)
-    tensors = {"inputs": encoded.inputs, **returned}
-    return ForwardResult(
-        spec=spec, encoded=encoded, tensors=tensors,
-        weights=model.get_weights(layer), checks=run_checks(tensors),
-    )
+    result = ForwardResult(spec=spec, encoded=encoded, tensors={"inputs": encoded.inputs, **returned},
+                           weights=model.get_weights(layer))
+    return check_forward(result)
+
+
+def check_forward(result: ForwardResult) -> ForwardResult:
+    """Recomputes `result.tensors` from its inputs and weights in two
+    independent ways, the NumPy reference and the other Keras API, and fills
+    in `result.reference`, `result.check_errors` and `result.checks`.
+
+    It reads only what a run records (inputs, mask, weights), never the layer
+    that produced the outputs: a weight altered after the forward pass shows
+    up here as a divergence.
+    """
+    spec, inputs, mask = result.spec, result.tensors["inputs"], result.encoded.mask
+    result.reference = run_reference(spec.rnn, inputs, result.weights, mask)
+    twin = model.build_rnn(OTHER_API[spec.api], spec.rnn, spec.hidden_size)
+    model.set_weights(twin, result.weights, inputs.shape)
+    result.check_errors = {
+        checks.REFERENCE: checks.tensor_errors(result.tensors, result.reference),
+        checks.API_PARITY: checks.tensor_errors(result.tensors, model.forward(twin, spec.rnn, inputs, mask)),
+        checks.LAST_OUTPUT: checks.last_output_errors(result.tensors),
+    }
+    result.checks = checks.check_metrics(result.check_errors)
+    return result

@@ -2,23 +2,28 @@
 experiment, record it. The side effects (MLflow, files, console) live here."""
 
 import functools
-import os
+import json
 from pathlib import Path
 from typing import Dict, Optional
 
 from omegaconf import DictConfig, OmegaConf
 
-from rnnexp.params import config_params
+from rnnexp.errors import ConfigError
+from rnnexp.launchers import job_log_tags, parent_run_id, sweep_folder
+from rnnexp.params import config_params, param_value
+from rnnexp.resume import CODE_VERSION_TAG, CONFIG_HASH_TAG, NOT_IDENTITY, identity_tags
+from rnnexp.server_probe import check_tracking_server
 from rnnexp.validation import validate
 
-# Set by the sweep callback in the launching process; jobs inherit it.
-PARENT_RUN_ENV = "RNNEXP_SWEEP_PARENT_RUN_ID"
+OUTPUT_DIR_TAG = "rnnexp.output_dir"  # the job's Hydra folder: .hydra/ and its log
 
 
 def run_name(overrides) -> str:
     """A readable name made from the command-line overrides, e.g.
-    "rnn=lstm,api=cell,hidden_size=4"; "default" when there are none."""
-    return ",".join(overrides) or "default"
+    "rnn=lstm,api=cell,hidden_size=4"; "default" when there are none. Overrides
+    that do not change what runs compute (`resume=true`) are left out."""
+    named = [item for item in overrides if item.lstrip("+~").split("=")[0] not in NOT_IDENTITY]
+    return ",".join(named) or "default"
 
 
 def hydra_context() -> Dict[str, object]:
@@ -29,11 +34,14 @@ def hydra_context() -> Dict[str, object]:
     if not HydraConfig.initialized():
         return {}
     hc = HydraConfig.get()
+    output_dir = Path(hc.runtime.output_dir)  # absolute, even after a chdir
+    multirun = hc.mode == RunMode.MULTIRUN
     return {
         "overrides": list(hc.overrides.task),
         "choices": {k: v for k, v in hc.runtime.choices.items() if not k.startswith("hydra")},
-        "output_dir": Path(hc.runtime.output_dir),
-        "multirun": hc.mode == RunMode.MULTIRUN,
+        "output_dir": output_dir,
+        "multirun": multirun,
+        "sweep_dir": sweep_folder(output_dir, str(hc.sweep.subdir)) if multirun else None,
     }
 
 
@@ -46,36 +54,89 @@ def tracker_for(tracking_uri: Optional[str], experiment_name: str):
 
 
 def run_job(cfg: DictConfig):
-    """Runs and records the experiment `cfg` describes; returns its
-    ForwardResult, or a TrainResult for task=train."""
-    validate(cfg)
-    context = hydra_context()
-    from rnnexp.artifacts import write_forward_artifacts
-    from rnnexp.console import describe
-    from rnnexp.experiment import Spec, run_forward
+    """Runs and records the experiment `cfg` describes.
 
-    spec = Spec.from_config(cfg)
+    Returns:
+        Its ForwardResult (a TrainResult for task=train), or None when
+        `resume` found it already FINISHED.
+
+    Raises:
+        ConfigError: for a bad value or an unreachable tracking server, before
+            any computation. A sweep's point records it as a FAILED run first,
+            so that the sweep's summary lists it.
+        CheckFailed: a check of the forward pass exceeded its tolerance; the
+            run is recorded, with its numbers, as FAILED.
+    """
+    context = hydra_context()
     plain = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
     if plain["task"] != "train":
         plain.pop("train")  # the settings of a task that does not run are not recorded
     params = config_params(plain, context.get("choices", {}))
-    tracker = tracker_for(cfg.mlflow.tracking_uri, cfg.mlflow.experiment_name)
-    parent = os.environ.get(PARENT_RUN_ENV) if context.get("multirun") else None
     name = run_name(context.get("overrides", []))
-    tags = {"rnnexp.role": "point" if parent else "single"}
+    parent = parent_run_id(context["sweep_dir"]) if context.get("multirun") else None
+    tags = {"rnnexp.role": "point" if parent else "single", **identity_tags(plain), **job_log_tags()}
+    if context:
+        tags[OUTPUT_DIR_TAG] = str(context["output_dir"])
+    try:
+        validate(cfg)
+    except ConfigError:
+        if parent:  # recorded as a FAILED point: the sweep's summary reads its points from the store
+            with tracker_for(cfg.mlflow.tracking_uri, cfg.mlflow.experiment_name).run(
+                    name, params, tags, parent):
+                raise
+        raise
+    check_tracking_server(cfg.mlflow.tracking_uri)
+    tracker = tracker_for(cfg.mlflow.tracking_uri, cfg.mlflow.experiment_name)
+    if cfg.resume:
+        done = tracker.find_finished({key: tags[key] for key in (CONFIG_HASH_TAG, CODE_VERSION_TAG)})
+        if done:
+            print(f"Skipped '{name}': resume=true and run {done} already FINISHED "
+                  f"with the same config and code ({tags[CODE_VERSION_TAG]})")
+            return None
+
     if plain["task"] == "train":
         from rnnexp.train_job import run_train_job
 
-        return run_train_job(cfg, context, tracker, name, params, tags, parent)
+        return run_train_job(cfg, plain, context, tracker, name, params, tags, parent)
+    from rnnexp.experiment import Spec, run_forward
+    from rnnexp.console import describe
+
     with tracker.run(name, params, tags, parent) as run_id:
-        result = run_forward(spec)
+        result = run_forward(Spec.from_config(cfg))
         print(describe(result))
-        tracker.write_and_log(run_id, write_forward_artifacts, spec.sequences, result.tensors,
-                              result.weights, result.encoded.lengths, OmegaConf.to_yaml(plain))
-        hydra_dir = context.get("output_dir", Path(".")) / ".hydra"
-        if context and hydra_dir.is_dir():
-            tracker.log_folder(run_id, hydra_dir, ".hydra")
-        tracker.log_metrics(run_id, result.checks)
+        record_forward(tracker, run_id, result, cfg, plain, context)
     print(f"Recorded run '{name}' ({run_id}) in experiment '{tracker.experiment_name}' "
           f"at {tracker.tracking_uri}: {tracker.run_url(run_id)}")
     return result
+
+
+def record_forward(tracker, run_id: str, result, cfg: DictConfig, plain: dict, context: dict) -> None:
+    """Logs a forward pass's artifacts, plots and metrics to `run_id`, then
+    raises CheckFailed if a check exceeded its tolerance (after logging, so the
+    FAILED run keeps its numbers)."""
+    from rnnexp.artifacts import write_forward_artifacts
+    from rnnexp.checks import raise_for_failures
+    from rnnexp.plots import write_state_plots
+    from rnnexp.tracking import SHAPES_TAG
+
+    lengths = result.encoded.lengths
+    tracker.write_and_log(run_id, write_forward_artifacts, result.spec.sequences, result.tensors,
+                          result.weights, lengths, OmegaConf.to_yaml(plain))
+    if cfg.plots.enabled:
+        tracker.write_and_log(run_id, write_state_plots, list(result.spec.sequences), lengths,
+                              result.tensors["outputs"], result.reference.get("cell_states"),
+                              int(cfg.plots.max_sequences), artifact_path="plots")
+    hydra_dir = context.get("output_dir", Path(".")) / ".hydra"
+    if context and hydra_dir.is_dir():
+        tracker.log_folder(run_id, hydra_dir, ".hydra")
+    tracker.log_metrics(run_id, result.metrics,
+                        tags={SHAPES_TAG: json.dumps(result.shapes), **length_tags(lengths)})
+    raise_for_failures(result.check_errors)
+
+
+def length_tags(lengths) -> Dict[str, str]:
+    """Each sequence's own length, as tags: `rnnexp.lengths` (a JSON list, cut
+    like a param if long; tensors/lengths.npy has them all) and `rnnexp.ragged`."""
+    lengths = [int(n) for n in lengths]
+    return {"rnnexp.lengths": param_value(lengths),
+            "rnnexp.ragged": str(len(set(lengths)) > 1).lower()}

@@ -5,7 +5,10 @@ equations give for the logged inputs and weights), and short enough to read as
 the definition of each cell. Notation, per time step t, for one batch row:
 
     x_t: (V,) input, h_{t-1}: (H,) previous state, W = kernel (V, G*H),
-    U = recurrent_kernel (H, G*H), b = bias; G is the number of gates.
+    U = recurrent_kernel (H, G*H), b = bias; G is the number of gate blocks
+    (1 for SimpleRNN, 4 for LSTM, 3 for GRU), each H columns wide. The loop
+    starts from h_0 = 0 (and c_0 = 0). The code runs on a whole batch at once:
+    x is (B, V) and h is (B, H), the same equations row by row.
 """
 
 from typing import Dict, Optional
@@ -14,6 +17,7 @@ import numpy as np
 
 
 def sigmoid(z):
+    """σ(z) = 1 / (1 + e^-z), Keras's default recurrent activation."""
     return 1.0 / (1.0 + np.exp(-z))
 
 
@@ -74,20 +78,29 @@ def run_reference(rnn: str, inputs: np.ndarray, weights: Dict[str, np.ndarray],
             are carried over unchanged, as Keras does.
 
     Returns:
-        {"outputs": (B, T, H), "state_h": (B, H)} plus "state_c" for LSTM.
+        {"outputs": (B, T, H), "state_h": (B, H)} plus, for LSTM, "state_c"
+        (B, H) and "cell_states" (B, T, H): c after every step, which Keras
+        does not return (it gives only the final c).
     """
+    if rnn not in STEPS:
+        raise ValueError(f"rnn={rnn!r}: expected one of {sorted(STEPS)}")
     step, n_states = STEPS[rnn]
     w = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}
     x = np.asarray(inputs, dtype=np.float64)
     batch, steps, _ = x.shape
     hidden = w["recurrent_kernel"].shape[0]
-    state = tuple(np.zeros((batch, hidden)) for _ in range(n_states))
+    state = tuple(np.zeros((batch, hidden)) for _ in range(n_states))  # h_0 = c_0 = 0
     output = np.zeros((batch, hidden))
     outputs = np.zeros((batch, steps, hidden))
+    cell_states = np.zeros((batch, steps, hidden))
     for t in range(steps):
         new_output, new_state = step(x[:, t], state, w)
-        keep = np.ones((batch, 1), bool) if mask is None else mask[:, t, None]
+        keep = np.ones((batch, 1), bool) if mask is None else np.asarray(mask)[:, t, None]
         output = np.where(keep, new_output, output)
         state = tuple(np.where(keep, new, old) for new, old in zip(new_state, state))
         outputs[:, t] = output
-    return {"outputs": outputs, **dict(zip(STATE_NAMES[n_states], state))}
+        cell_states[:, t] = state[-1]
+    result = {"outputs": outputs, **dict(zip(STATE_NAMES[n_states], state))}
+    if n_states == 2:
+        result["cell_states"] = cell_states
+    return result

@@ -68,6 +68,15 @@ class MlflowConfig:
 
 
 @dataclass
+class PlotsConfig:
+    # Per run, plots/states.png (hidden states, and the LSTM cell state, as a
+    # heatmap and as lines); per sweep, the parent's sweep_summary.png.
+    enabled: bool = True
+    # How many of the batch's sequences a run's plot shows (the first ones).
+    max_sequences: int = 4
+
+
+@dataclass
 class Config:
     task: Task = Task.forward
     hidden_size: int = 2
@@ -78,6 +87,10 @@ class Config:
     # Used by task=train only; a forward run does not record them.
     train: TrainConfig = field(default_factory=TrainConfig)
     mlflow: MlflowConfig = field(default_factory=MlflowConfig)
+    plots: PlotsConfig = field(default_factory=PlotsConfig)
+    # true: skip a run (or sweep point) that already FINISHED in this experiment
+    # with the same resolved config and code version (see rnnexp/resume.py).
+    resume: bool = False
 
 
 def register_configs() -> None:

@@ -12,12 +12,22 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence
 
+from rnnexp.interrupts import deferred_interrupts
 from rnnexp.params import MAX_PARAMS_PER_BATCH, batches
+from rnnexp.store_retry import LockRetryingClient
 
 PARENT_TAG = "mlflow.parentRunId"
 ERROR_TAG = "rnnexp.error"
 ROLE_TAG = "rnnexp.role"  # "sweep" on a sweep's parent run, "point" on its children, "single" otherwise
 MODEL_URI_TAG = "rnnexp.model_uri"  # a trained run's logged model, for mlflow.pyfunc.load_model
+SHAPES_TAG = "rnnexp.shapes"  # JSON {"inputs": [B, T, V], ...}, so a table of runs needs no artifact download
+
+
+def error_text(error: BaseException) -> str:
+    """What the `rnnexp.error` tag says: "Type: message", or the type alone
+    when the message is empty (Ctrl-C), within MLflow's tag length."""
+    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return text[:5000]
 
 
 class Tracker:
@@ -26,16 +36,30 @@ class Tracker:
     Args:
         tracking_uri: None for MLflow's default (MLFLOW_TRACKING_URI, else
             sqlite:///mlflow.db plus ./mlruns in the working folder).
-        experiment_name: created if missing.
+        experiment_name: created if missing, unless `create` is False.
+        create: False to only read: a missing store or experiment raises
+            LookupError (and no empty store is left behind).
     """
 
-    def __init__(self, tracking_uri: Optional[str], experiment_name: str):
-        from mlflow.tracking import MlflowClient
+    def __init__(self, tracking_uri: Optional[str], experiment_name: str, create: bool = True):
+        from mlflow.tracking import MlflowClient, get_tracking_uri
 
-        self.client = MlflowClient(tracking_uri)
+        if not create:  # before the client: opening a SQLite store creates it
+            _check_store_exists(tracking_uri or get_tracking_uri())
+        self.client = LockRetryingClient(MlflowClient(tracking_uri))
         self.tracking_uri = self.client._tracking_client.tracking_uri
         self.experiment_name = experiment_name
-        self.experiment_id = self._get_or_create_experiment(experiment_name)
+        if create:
+            self.experiment_id = self._get_or_create_experiment(experiment_name)
+        else:
+            self.experiment_id = self._existing_experiment(experiment_name)
+
+    def _existing_experiment(self, name: str) -> str:
+        experiment = self.client.get_experiment_by_name(name)
+        if experiment is None:
+            names = sorted(e.name for e in self.client.search_experiments())
+            raise LookupError(f"experiment {name!r}: not found in {self.tracking_uri}; it has {names}")
+        return experiment.experiment_id
 
     def _get_or_create_experiment(self, name: str) -> str:
         from mlflow.exceptions import MlflowException
@@ -53,26 +77,30 @@ class Tracker:
             parent_run_id: Optional[str] = None) -> Iterator[str]:
         """Creates a run, logs its params, yields its id, and ends it with the
         status its body earned: FINISHED, KILLED on an interrupt, else FAILED."""
-        run_id = self.create_run(name, tags, parent_run_id)
+        run_id = None
         try:
+            with deferred_interrupts():  # an interrupt now would lose the id of a RUNNING run
+                run_id = self.create_run(name, tags, parent_run_id)
             self.log_params(run_id, params)
             yield run_id
         except BaseException as error:
-            self.end(run_id, error)
+            if run_id is not None:
+                self.end(run_id, error)
             raise
         else:
             self.end(run_id, None)
 
     def end(self, run_id: str, error: Optional[BaseException]) -> None:
         """Ends a run: FINISHED without an error, KILLED for an interrupt
-        (KeyboardInterrupt, SystemExit), FAILED otherwise, with the error as a tag."""
-        if error is None:
-            self.terminate(run_id, "FINISHED")
-            return
-        killed = isinstance(error, (KeyboardInterrupt, SystemExit))
-        message = f"{type(error).__name__}: {error}"[:5000]
-        self.set_tags(run_id, {ERROR_TAG: message})
-        self.terminate(run_id, "KILLED" if killed else "FAILED")
+        (KeyboardInterrupt, SystemExit), FAILED otherwise, with the error as a tag.
+        Interrupts arriving meanwhile wait until the run is ended."""
+        with deferred_interrupts():
+            if error is None:
+                self.terminate(run_id, "FINISHED")
+                return
+            killed = isinstance(error, (KeyboardInterrupt, SystemExit))
+            self.set_tags(run_id, {ERROR_TAG: error_text(error)})
+            self.terminate(run_id, "KILLED" if killed else "FAILED")
 
     def log_params(self, run_id: str, params: Mapping[str, str]) -> None:
         from mlflow.entities import Param
@@ -81,13 +109,16 @@ class Tracker:
         for chunk in batches(items, MAX_PARAMS_PER_BATCH):
             self.client.log_batch(run_id, params=chunk)
 
-    def log_metrics(self, run_id: str, metrics: Mapping[str, float], step: int = 0) -> None:
-        from mlflow.entities import Metric
+    def log_metrics(self, run_id: str, metrics: Mapping[str, float], step: int = 0,
+                    tags: Optional[Mapping[str, str]] = None) -> None:
+        """Logs `metrics` (and `tags`, in the same call) at `step`."""
+        from mlflow.entities import Metric, RunTag
 
         now = int(time.time() * 1000)
         items = [Metric(k, float(v), now, step) for k, v in metrics.items()]
-        for chunk in batches(items, 1000):
-            self.client.log_batch(run_id, metrics=chunk)
+        tag_items = [RunTag(k, str(v)) for k, v in (tags or {}).items()]
+        for index, chunk in enumerate(batches(items, 1000)):
+            self.client.log_batch(run_id, metrics=chunk, tags=tag_items if index == 0 else [])
 
     def log_metric_series(self, run_id: str, series: Mapping[str, Sequence[float]], first_step: int = 1) -> None:
         """Logs each named list of values as one metric whose steps count up from
@@ -184,15 +215,44 @@ class Tracker:
     def children(self, parent_run_id: str) -> List[Dict]:
         """The runs nested under `parent_run_id`, oldest first, as plain dicts
         with keys run_id, name, status, params, metrics, tags."""
+        return self._search(f"tags.`{PARENT_TAG}` = '{parent_run_id}'")
+
+    def experiment_runs(self) -> List[Dict]:
+        """Every rnnexp run of the experiment except sweep parents, oldest first."""
+        return self._search(f"tags.`{ROLE_TAG}` != 'sweep'")
+
+    def latest_sweep(self) -> Optional[Dict]:
+        """The most recently started sweep parent run, or None."""
+        runs = self._search(f"tags.`{ROLE_TAG}` = 'sweep'", newest_first=True, max_results=1)
+        return runs[0] if runs else None
+
+    def get_run(self, run_id: str) -> Dict:
+        """One run of this experiment as a plain dict; LookupError if there is none."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            run = self.client.get_run(run_id)
+        except MlflowException as error:
+            raise LookupError(f"run {run_id!r}: not found in {self.tracking_uri} ({error.message})") from None
+        if run.info.experiment_id != self.experiment_id:
+            raise LookupError(f"run {run_id!r}: not in experiment {self.experiment_name!r}")
+        return _plain_run(run)
+
+    def _search(self, filter_string: str, newest_first: bool = False, max_results: int = 50000) -> List[Dict]:
         runs = self.client.search_runs(
-            [self.experiment_id], filter_string=f"tags.`{PARENT_TAG}` = '{parent_run_id}'",
-            order_by=["attributes.start_time ASC"], max_results=50000,
+            [self.experiment_id], filter_string=filter_string, max_results=max_results,
+            order_by=[f"attributes.start_time {'DESC' if newest_first else 'ASC'}"],
         )
-        return [
-            {"run_id": r.info.run_id, "name": r.info.run_name, "status": r.info.status,
-             "params": dict(r.data.params), "metrics": dict(r.data.metrics), "tags": dict(r.data.tags)}
-            for r in runs
-        ]
+        return [_plain_run(r) for r in runs]
+
+    def find_finished(self, tags: Mapping[str, str]) -> Optional[str]:
+        """The id of the newest FINISHED run of this experiment that carries
+        all of `tags` (values compared exactly), or None."""
+        conditions = [f"tags.`{key}` = '{value}'" for key, value in tags.items()]
+        conditions.append("attributes.status = 'FINISHED'")
+        runs = self.client.search_runs([self.experiment_id], filter_string=" and ".join(conditions),
+                                       order_by=["attributes.start_time DESC"], max_results=1)
+        return runs[0].info.run_id if runs else None
 
     def run_url(self, run_id: str) -> str:
         """Where the run is in the UI: a full address for a server, else the
@@ -201,6 +261,23 @@ class Tracker:
         if self.tracking_uri.startswith(("http://", "https://")):
             return f"{self.tracking_uri.rstrip('/')}/{fragment}"
         return fragment
+
+
+def _plain_run(run) -> Dict:
+    """An MLflow Run as plain values: run_id, name, status, start_time (ms),
+    params, metrics (latest values), tags."""
+    return {"run_id": run.info.run_id, "name": run.info.run_name, "status": run.info.status,
+            "start_time": run.info.start_time, "params": dict(run.data.params),
+            "metrics": dict(run.data.metrics), "tags": dict(run.data.tags)}
+
+
+def _check_store_exists(tracking_uri: str) -> None:
+    """LookupError if `tracking_uri` is a SQLite file that does not exist."""
+    if tracking_uri.startswith("sqlite:///"):
+        database = Path(tracking_uri[len("sqlite:///"):])
+        if not database.is_file():
+            raise LookupError(f"no MLflow store at {tracking_uri} (no file {database}; run where the "
+                              "runs were recorded, or pass the store's URI)")
 
 
 def _keras_requirements() -> List[str]:

@@ -12,16 +12,15 @@ For each sequence the inputs are its characters [:-1] and the targets its
 characters [1:]: from "hihell" the model learns to say "ihello".
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Dict, List, Sequence
 
 import numpy as np
 
 from rnnexp import model
-from rnnexp.checks import run_checks
 from rnnexp.encoding import Encoded, one_hot
 from rnnexp.errors import ConfigError
-from rnnexp.experiment import Spec, _plain
+from rnnexp.experiment import ForwardResult, Spec, _plain, check_forward
 
 
 @dataclass(frozen=True)
@@ -104,16 +103,16 @@ class TrainResult:
     final: Dict[str, float]  # "loss", "accuracy" of the trained model on the training data
     probabilities: np.ndarray  # (B, T-1, V) the trained model's next-character probabilities
     predictions: List[str]  # the most probable next characters, one string per sequence
-    # The trained RNN layer run on the inputs, as a forward run records them:
-    # inputs (B, T-1, V), outputs (B, T-1, H), state_h (B, H), state_c (B, H) for LSTM
-    tensors: Dict[str, np.ndarray]
-    weights: Dict[str, np.ndarray]  # the trained RNN layer's kernel, recurrent_kernel, bias
-    checks: Dict[str, float]
+    # The trained RNN layer run once more on the inputs and checked, as a
+    # forward run of the sequences' characters [:-1]: its tensors are inputs
+    # (B, T-1, V), outputs (B, T-1, H), state_h (B, H) (+ state_c), its weights
+    # the trained kernel, recurrent_kernel, bias.
+    forward: ForwardResult
     keras_model: object  # the trained keras.Model: (None, None, V) -> (None, None, V)
 
     @property
     def input_texts(self) -> List[str]:
-        return [s[:-1] for s in self.spec.sequences]
+        return list(self.forward.spec.sequences)
 
     @property
     def target_texts(self) -> List[str]:
@@ -135,12 +134,15 @@ def train(spec: Spec, settings: TrainSettings) -> TrainResult:
     history = model.fit(classifier, inputs, data.targets, mask, settings.epochs,
                         settings.batch_size, spec.seed)
     probabilities = model.predict(classifier, inputs)
-    tensors = {"inputs": inputs, **model.forward(layer, spec.rnn, inputs, mask)}
+    forward = ForwardResult(
+        spec=replace(spec, sequences=tuple(s[:-1] for s in spec.sequences)), encoded=data.encoded,
+        tensors={"inputs": inputs, **model.forward(layer, spec.rnn, inputs, mask)},
+        weights=model.get_weights(layer),
+    )
     return TrainResult(
         spec=spec, settings=settings, data=data, history=history,
         final=scores(probabilities, data.targets, mask), probabilities=probabilities,
         predictions=decode_predictions(spec.vocab, probabilities, data.encoded.lengths),
-        tensors=tensors, weights=model.get_weights(layer), checks=run_checks(tensors),
-        keras_model=classifier,
+        forward=check_forward(forward), keras_model=classifier,
     )
 

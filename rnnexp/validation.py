@@ -20,6 +20,9 @@ def validate(cfg) -> None:
         raise ConfigError("hidden_size", hidden_size, "a positive integer")
     if isinstance(cfg.seed, bool) or not isinstance(cfg.seed, int):
         raise ConfigError("seed", cfg.seed, "an integer")
+    max_sequences = cfg.plots.max_sequences
+    if isinstance(max_sequences, bool) or not isinstance(max_sequences, int) or max_sequences <= 0:
+        raise ConfigError("plots.max_sequences", max_sequences, "a positive integer")
     vocab, sequences = list(cfg.data.vocab), list(cfg.data.sequences)
     check_vocab(vocab)
     check_sequences(vocab, sequences)

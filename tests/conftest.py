@@ -46,8 +46,63 @@ def cli(tmp_path):
 
 
 @pytest.fixture
+def cli_in():
+    """cli_in(folder, *args, **kw) runs the real CLI in `folder`."""
+    return lambda folder, *args, **kw: run_cli(list(args), cwd=folder, **kw)
+
+
+@pytest.fixture
 def store(tmp_path):
     """An MlflowClient on the default store that the CLI creates in tmp_path."""
     from mlflow.tracking import MlflowClient
 
     return MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+
+
+class Recorded:
+    """One finished CLI invocation in its own scratch folder, read back through
+    MlflowClient from the default store the CLI created there."""
+
+    def __init__(self, folder: Path, proc: subprocess.CompletedProcess):
+        self.folder, self.proc = folder, proc
+        from mlflow.tracking import MlflowClient
+
+        self.client = MlflowClient(f"sqlite:///{folder / 'mlflow.db'}")
+
+    def runs(self, experiment_name: str = "rnnexp") -> list:
+        """Every run of the experiment, oldest first."""
+        experiment = self.client.get_experiment_by_name(experiment_name)
+        return self.client.search_runs([experiment.experiment_id], order_by=["attributes.start_time ASC"])
+
+    def parent_and_children(self):
+        """(the sweep's parent run, its children); asserts there is one parent."""
+        runs = self.runs()
+        parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+        assert len(parents) == 1, [r.info.run_name for r in parents]
+        children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parents[0].info.run_id]
+        assert len(children) == len(runs) - 1
+        return parents[0], children
+
+    def artifacts(self, run_id: str) -> Path:
+        """All of a run's artifacts, downloaded once into the scratch folder."""
+        folder = self.folder / "downloads" / run_id
+        if not folder.exists():
+            folder.mkdir(parents=True)
+            self.client.download_artifacts(run_id, "", str(folder))
+        return folder
+
+
+@pytest.fixture(scope="session")
+def recorded(tmp_path_factory):
+    """recorded(*args) runs `python -m rnnexp *args` once per session in a fresh
+    scratch folder and returns a Recorded; tests asking for the same command
+    share it (each CLI run costs a TensorFlow start-up)."""
+    done = {}
+
+    def _recorded(*args):
+        if args not in done:
+            folder = tmp_path_factory.mktemp("cli")
+            done[args] = Recorded(folder, run_cli(list(args), cwd=folder))
+        return done[args]
+
+    return _recorded

@@ -4,6 +4,7 @@ several shuffled batches, with the cell API and an LSTM."""
 import numpy as np
 import pytest
 
+from rnnexp.checks import API_PARITY, LAST_OUTPUT, REFERENCE
 from rnnexp.experiment import Spec
 from rnnexp.reference import run_reference
 from rnnexp.training import TrainSettings, train
@@ -35,10 +36,27 @@ def test_keras_loss_and_accuracy_leave_out_the_padding(ragged):
 
 
 def test_recorded_tensors_are_the_trained_layer_on_the_shifted_inputs(ragged):
-    tensors, mask = ragged.tensors, ragged.data.encoded.mask
+    forward, mask = ragged.forward, ragged.data.encoded.mask
+    tensors = forward.tensors
+    assert forward.spec.sequences == ("hell", "eo", "l")
     assert sorted(tensors) == ["inputs", "outputs", "state_c", "state_h"]
     assert tensors["inputs"].shape == (3, 4, 4) and tensors["outputs"].shape == (3, 4, 3)
-    reference = run_reference("lstm", tensors["inputs"], ragged.weights, mask)
+    reference = run_reference("lstm", tensors["inputs"], forward.weights, mask)
     for name in ("outputs", "state_h", "state_c"):
         np.testing.assert_allclose(reference[name], tensors[name], atol=1e-5)
-    assert ragged.checks["check.last_output_state_max_abs_err"] < 1e-6
+    assert forward.checks[REFERENCE] <= 1e-5 and forward.checks[API_PARITY] <= 1e-6
+    assert forward.checks[LAST_OUTPUT] <= 1e-6
+
+
+def test_recorded_weights_are_the_trained_ones(ragged):
+    from rnnexp import model
+
+    untrained = model.build_rnn("cell", "lstm", 3, seed=1)
+    model.forward(untrained, "lstm", ragged.forward.tensors["inputs"])  # builds it
+    trained = ragged.forward.weights
+    assert any(not np.array_equal(trained[n], w) for n, w in model.get_weights(untrained).items())
+    import keras
+
+    layer = next(layer for layer in ragged.keras_model.layers if isinstance(layer, keras.layers.RNN))
+    for variable in layer.weights:
+        np.testing.assert_array_equal(variable.numpy(), trained[variable.name])

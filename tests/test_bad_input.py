@@ -1,0 +1,89 @@
+"""Issue 4.1: bad config values fail at once, in one clear line naming key,
+value and expectation, with no traceback and before TensorFlow, Keras or
+MLflow are imported (proved with Python's own import log,
+PYTHONPROFILEIMPORTTIME, which lists every module the process imported)."""
+
+import re
+
+import pytest
+
+HEAVY = re.compile(r"^(tensorflow|keras|mlflow)(\.|$)")
+
+
+def imported_modules(stderr: str):
+    """Module names from PYTHONPROFILEIMPORTTIME lines ("import time: a | b | name")."""
+    return {line.rsplit("|", 1)[1].strip() for line in stderr.splitlines() if line.startswith("import time:")}
+
+
+def message_lines(stderr: str) -> str:
+    return "\n".join(line for line in stderr.splitlines() if not line.startswith("import time:"))
+
+
+def run_bad(cli, *args, env=None):
+    proc = cli(*args, check=False, env={"PYTHONPROFILEIMPORTTIME": "1", **(env or {})})
+    modules = imported_modules(proc.stderr)
+    assert "rnnexp.cli" in modules  # the import log works, so its silence below means something
+    heavy = sorted(m for m in modules if HEAVY.match(m))
+    assert heavy == [], f"imported {heavy[:5]} before failing"
+    return proc, message_lines(proc.stderr)
+
+
+CASES = [
+    # (overrides, what the message must name)
+    (["data.sequences=[hello,hexlo]"], ["data.sequences[1]", "'hexlo'", "'x'", "position 2", "vocab"]),
+    (["data.vocab=[]"], ["data.vocab", "[]", "non-empty"]),
+    (["data.vocab=[h,e,l,o,e]"], ["data.vocab[4]", "'e'", "distinct", "data.vocab[1]"]),
+    (["data.vocab=[h,el,o]"], ["data.vocab[1]", "'el'", "a single character"]),
+    (["data.sequences=[]"], ["data.sequences", "[]", "non-empty list"]),
+    (["data.sequences=[hello,'']"], ["data.sequences[1]", "''", "non-empty string"]),
+    (["hidden_size=0"], ["hidden_size", "0", "positive integer"]),
+    (["hidden_size=-3"], ["hidden_size", "-3", "positive integer"]),
+    (["hidden_size=two"], ["hidden_size", "two", "Integer"]),
+    (["hidden_size=1.5"], ["hidden_size", "1.5", "Integer"]),
+    (["hidden_size=true"], ["hidden_size", "bool", "Integer"]),
+    (["seed=x"], ["seed", "'x'", "Integer"]),
+    (["seed=0.5"], ["seed", "0.5", "Integer"]),
+    (["api=foo"], ["api/foo", "cell", "layer"]),
+    (["rnn=bar"], ["rnn/bar", "simple_rnn", "lstm", "gru"]),
+    (["data=nope"], ["data/nope", "hello_batch", "char_h"]),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("overrides,named", CASES, ids=[" ".join(c[0]) for c in CASES])
+def test_bad_value_fails_fast_and_clearly(cli, tmp_path, overrides, named):
+    proc, message = run_bad(cli, *overrides)
+    assert proc.returncode != 0
+    assert "Traceback" not in message
+    for part in named:
+        assert part in message, f"{part!r} not in:\n{message}"
+    assert not (tmp_path / "mlflow.db").exists() and not (tmp_path / "mlruns").exists()
+
+
+@pytest.mark.slow
+def test_sweep_reports_every_bad_point_before_running_any(cli, tmp_path):
+    proc, message = run_bad(cli, "hidden_size=2,0", "data.sequences=[hello],[hexlo]", "-m")
+    assert proc.returncode == 2
+    assert "Traceback" not in message
+    assert "3 sweep point(s) have bad values; nothing was run" in message
+    assert "(hidden_size=2,data.sequences=[hexlo]): data.sequences[0]='hexlo'" in message
+    assert "(hidden_size=0,data.sequences=[hello]): hidden_size=0: expected a positive integer" in message
+    assert "(hidden_size=0,data.sequences=[hexlo]): hidden_size=0" in message
+    assert not (tmp_path / "mlflow.db").exists()  # not even the sweep's parent run
+
+
+@pytest.mark.slow
+def test_sweep_composition_errors_are_listed_too(cli, tmp_path):
+    proc, message = run_bad(cli, "hidden_size=2,two", "rnn=lstm,nope", "-m")
+    assert proc.returncode == 2 and "Traceback" not in message
+    assert "3 sweep point(s)" in message
+    assert "(hidden_size=two,rnn=lstm): Error merging override hidden_size=two" in message
+    assert "(hidden_size=2,rnn=nope): In 'config': Could not find 'rnn/nope'" in message
+    assert not (tmp_path / "mlflow.db").exists()
+
+
+@pytest.mark.slow
+def test_full_error_shows_the_trace(cli):
+    proc = cli("hidden_size=0", check=False, env={"HYDRA_FULL_ERROR": "1"})
+    assert proc.returncode != 0
+    assert "Traceback" in proc.stderr and "ConfigError: hidden_size=0" in proc.stderr

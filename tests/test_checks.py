@@ -1,0 +1,78 @@
+"""The check functions: plain arrays in, floats and messages out (no TensorFlow)."""
+
+import numpy as np
+import pytest
+
+from rnnexp import checks
+from rnnexp.errors import CheckFailed
+from rnnexp.reference import run_reference
+
+
+def lstm_case(seed=0):
+    rng = np.random.default_rng(seed)
+    weights = {"kernel": rng.normal(size=(4, 8)).astype(np.float32),
+               "recurrent_kernel": rng.normal(size=(2, 8)).astype(np.float32),
+               "bias": rng.normal(size=8).astype(np.float32)}
+    inputs = np.eye(4, dtype=np.float32)[[[0, 1, 2, 2, 3], [1, 3, 2, 0, 0]]]
+    inputs[1, 3:] = 0.0
+    mask = np.array([[True] * 5, [True, True, True, False, False]])
+    reference = run_reference("lstm", inputs, weights, mask)
+    # What a float32 implementation would have returned.
+    tensors = {"inputs": inputs, **{k: reference[k].astype(np.float32) for k in ("outputs", "state_h", "state_c")}}
+    return tensors, weights, mask
+
+
+def test_tensor_errors_per_tensor_without_inputs():
+    actual = {"inputs": np.zeros(2), "outputs": np.array([[1.0, 2.0]]), "state_h": np.array([3.0])}
+    expected = {"inputs": np.ones(2), "outputs": np.array([[1.0, 2.5]]), "state_h": np.array([2.0]), "extra": 0}
+    assert checks.tensor_errors(actual, expected) == {"outputs": 0.5, "state_h": 1.0}
+
+
+def test_tensor_errors_name_a_missing_or_misshapen_tensor():
+    with pytest.raises(ValueError, match=r"state_c: expected a tensor of shape \(1, 2\) to compare with, got nothing"):
+        checks.tensor_errors({"state_c": np.zeros((1, 2))}, {})
+    with pytest.raises(ValueError, match=r"outputs: expected a tensor of shape \(1, 2\).*got \(2, 1\)"):
+        checks.tensor_errors({"outputs": np.zeros((1, 2))}, {"outputs": np.zeros((2, 1))})
+
+
+def test_float32_result_is_within_the_reference_tolerance():
+    tensors, weights, mask = lstm_case()
+    errors = checks.tensor_errors(tensors, run_reference("lstm", tensors["inputs"], weights, mask))
+    assert set(errors) == {"outputs", "state_h", "state_c"}
+    assert 0 < max(errors.values()) <= checks.TOLERANCES[checks.REFERENCE]
+    assert checks.failures({checks.REFERENCE: errors}) == []
+
+
+def test_a_perturbed_weight_fails_the_reference_check_naming_the_tensors():
+    tensors, weights, mask = lstm_case()
+    perturbed = {**weights, "recurrent_kernel": weights["recurrent_kernel"] + np.float32(0.01)}
+    recomputed = run_reference("lstm", tensors["inputs"], perturbed, mask)
+    errors = {checks.REFERENCE: checks.tensor_errors(tensors, recomputed),
+              checks.LAST_OUTPUT: checks.last_output_errors(tensors)}
+    metrics = checks.check_metrics(errors)
+    assert metrics[checks.REFERENCE] > 1e-3
+    assert metrics[checks.LAST_OUTPUT] == 0.0
+    (message,) = checks.failures(errors)
+    assert message.startswith(f"check.reference_max_abs_err = {metrics[checks.REFERENCE]:.3g} > 1e-05: ")
+    worst = max(errors[checks.REFERENCE], key=errors[checks.REFERENCE].get)
+    assert f": {worst} differs by" in message  # the worst tensor comes first
+    assert "NumPy reference" in message
+    with pytest.raises(CheckFailed, match="check.reference_max_abs_err"):
+        checks.raise_for_failures(errors)
+
+
+def test_parity_tolerance_is_tighter_and_nan_counts_as_diverged():
+    errors = {checks.API_PARITY: {"outputs": 5e-6, "state_h": 0.0}, checks.REFERENCE: {"outputs": 5e-6},
+              checks.LAST_OUTPUT: {"outputs[:, -1]": float("nan")}}
+    messages = checks.failures(errors)
+    assert len(messages) == 2
+    assert messages[0].startswith(
+        "check.api_parity_max_abs_err = 5e-06 > 1e-06: outputs differs by 5e-06 from the other Keras API")
+    assert "state_h" not in messages[0]
+    assert messages[1].startswith("check.last_output_state_max_abs_err = nan > 1e-06: outputs[:, -1] differs by nan")
+
+
+def test_last_output_errors():
+    outputs = np.array([[[0.1, 0.2], [0.3, 0.4]]])
+    assert checks.last_output_errors({"outputs": outputs, "state_h": np.array([[0.3, 0.4]])}) == {"outputs[:, -1]": 0.0}
+    assert checks.last_output_vs_state({"outputs": outputs, "state_h": np.array([[0.3, 0.5]])}) == pytest.approx(0.1)

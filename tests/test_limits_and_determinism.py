@@ -1,0 +1,56 @@
+"""Issue 4.7 and 4.8 on one pair of real CLI runs of the same config:
+20 sequences of 400 characters make a param longer than MLflow accepts (it is
+truncated with a marker; the run still FINISHES; config.yaml keeps it whole),
+and the rerun gives bit-identical tensors and weights."""
+
+import random
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import run_cli
+from rnnexp.params import MAX_PARAM_VALUE, TRUNCATION_MARKER
+
+rng = random.Random(4)
+SEQUENCES = ["".join(rng.choice("abc") for _ in range(400)) for _ in range(20)]
+ARGS = ["data.vocab=[a,b,c]", f"data.sequences=[{','.join(SEQUENCES)}]", "seed=11", "rnn=lstm"]
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    """The same config run twice, in one folder: (MlflowClient, [first run, rerun])."""
+    from mlflow.tracking import MlflowClient
+
+    folder = tmp_path_factory.mktemp("limits")
+    for _ in range(2):
+        run_cli(ARGS, cwd=folder)
+    client = MlflowClient(f"sqlite:///{folder / 'mlflow.db'}")
+    runs = client.search_runs(["1"], order_by=["attributes.start_time ASC"])
+    assert len(runs) == 2
+    return client, runs, folder
+
+
+@pytest.mark.slow
+def test_long_param_is_truncated_and_the_run_finishes(two_runs):
+    client, runs, folder = two_runs
+    run = runs[0]
+    assert run.info.status == "FINISHED"
+    value = run.data.params["data.sequences"]
+    assert len(value) == MAX_PARAM_VALUE and value.endswith(TRUNCATION_MARKER)
+    full = yaml.safe_load(Path(client.download_artifacts(run.info.run_id, "config.yaml", str(folder))).read_text())
+    assert full["data"]["sequences"] == SEQUENCES
+
+
+@pytest.mark.slow
+def test_rerun_gives_bit_identical_tensors(two_runs, tmp_path):
+    client, runs, _ = two_runs
+    files = {}
+    for index, run in enumerate(runs):
+        for folder in ("tensors", "weights"):
+            local = Path(client.download_artifacts(run.info.run_id, folder, str(tmp_path / str(index))))
+            files[index, folder] = {p.name: p.read_bytes() for p in sorted(local.glob("*.npy"))}
+    for folder in ("tensors", "weights"):
+        assert files[0, folder] == files[1, folder]
+    assert set(files[0, "tensors"]) == {"inputs.npy", "outputs.npy", "state_h.npy", "state_c.npy", "lengths.npy"}
+    assert runs[0].data.tags["rnnexp.config_hash"] == runs[1].data.tags["rnnexp.config_hash"]

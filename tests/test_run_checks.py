@@ -1,0 +1,104 @@
+"""The job's checks and plots through the real run-status path: the job runs in
+this process (TensorFlow), records to an MLflow store on disk, and the store is
+read back with MlflowClient."""
+
+import numpy as np
+import pytest
+
+from rnnexp.errors import CheckFailed
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def store_dir(tmp_path_factory):
+    """One store for the module's runs: creating a SQLite store costs seconds."""
+    return tmp_path_factory.mktemp("store")
+
+
+@pytest.fixture
+def job(store_dir, monkeypatch, compose):
+    """job(*overrides) runs rnnexp.job.run_job in-process on store_dir's store
+    and returns (the raised exception or None, the run read back)."""
+    from mlflow.tracking import MlflowClient
+
+    from rnnexp.job import run_job
+
+    monkeypatch.chdir(store_dir)  # MLflow puts the artifacts of a sqlite store under ./mlruns
+    uri = f"sqlite:///{store_dir / 'mlflow.db'}"
+    client = MlflowClient(uri)
+
+    def _job(*overrides):
+        cfg = compose([f"mlflow.tracking_uri='{uri}'", *overrides])
+        error = None
+        try:
+            run_job(cfg)
+        except Exception as caught:  # noqa: BLE001  the test looks at it
+            error = caught
+        experiment = client.get_experiment_by_name("rnnexp")
+        run = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time DESC"])[0]
+        return error, run
+
+    _job.client = client
+    return _job
+
+
+def artifact_paths(client, run_id, path=None):
+    out = []
+    for item in client.list_artifacts(run_id, path):
+        out += artifact_paths(client, run_id, item.path) if item.is_dir else [item.path]
+    return out
+
+
+def test_a_weight_perturbed_between_forward_pass_and_check_fails_the_run(job, monkeypatch):
+    from rnnexp import experiment
+    from rnnexp.reference import run_reference
+
+    check_forward = experiment.check_forward
+
+    def perturb_then_check(result):
+        kernel = result.weights["recurrent_kernel"].copy()
+        kernel[0, 0] += 0.05
+        result.weights["recurrent_kernel"] = kernel
+        return check_forward(result)
+
+    monkeypatch.setattr(experiment, "check_forward", perturb_then_check)
+    error, run = job("rnn=gru")
+    assert isinstance(error, CheckFailed)
+    assert run.info.status == "FAILED"
+    message = run.data.tags["rnnexp.error"]
+    assert message.startswith("CheckFailed: check.reference_max_abs_err = ")
+    assert "outputs differs by" in message and "state_h differs by" in message and "NumPy reference" in message
+    assert "check.api_parity_max_abs_err" in message  # the other API got the recorded weights too
+    metrics = run.data.metrics
+    assert metrics["check.reference_max_abs_err"] > 1e-5 and metrics["check.api_parity_max_abs_err"] > 1e-6
+    assert metrics["check.last_output_state_max_abs_err"] == 0.0
+    # The record shows the divergence too: the logged weights do not give the logged outputs.
+    folder = job.client.download_artifacts(run.info.run_id, "")
+    load = lambda name: np.load(f"{folder}/{name}.npy")  # noqa: E731
+    weights = {name: load(f"weights/{name}") for name in ("kernel", "recurrent_kernel", "bias")}
+    recomputed = run_reference("gru", load("tensors/inputs"), weights)
+    assert np.abs(recomputed["outputs"] - load("tensors/outputs")).max() == pytest.approx(
+        metrics["check.reference_max_abs_err"], rel=1e-6)
+
+
+def test_ragged_lstm_cell_api_passes_every_check_and_plots_the_cell_state(job):
+    error, run = job("api=cell", "rnn=lstm", "hidden_size=3", "data.sequences=[hello,he,l]")
+    assert error is None and run.info.status == "FINISHED"
+    metrics = run.data.metrics
+    assert 0 <= metrics["check.reference_max_abs_err"] <= 1e-5
+    assert 0 <= metrics["check.api_parity_max_abs_err"] <= 1e-6
+    assert metrics["check.last_output_state_max_abs_err"] <= 1e-6
+    assert metrics["state_h_norm"] > 0
+    assert run.data.tags["rnnexp.shapes"] == (
+        '{"inputs": [3, 5, 4], "outputs": [3, 5, 3], "state_h": [3, 3], "state_c": [3, 3]}')
+    assert "plots/states.png" in artifact_paths(job.client, run.info.run_id)
+
+
+def test_plots_can_be_turned_off(job):
+    error, run = job("plots.enabled=false")
+    assert error is None and run.info.status == "FINISHED"
+    paths = artifact_paths(job.client, run.info.run_id)
+    assert "tensors/outputs.npy" in paths
+    assert not [path for path in paths if path.startswith("plots") or path.endswith(".png")]
+    assert run.data.params["plots.enabled"] == "False"
