@@ -3,7 +3,7 @@ and only inside functions, so that `--help`, `--cfg job` and config errors never
 pay for the TensorFlow import.
 """
 
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 import numpy as np
 
@@ -181,3 +181,16 @@ def enable_determinism() -> None:
     import tensorflow as tf
 
     tf.config.experimental.enable_op_determinism()
+
+
+def pip_requirements() -> List[str]:
+    """Keras and TensorFlow pinned to the installed versions, for a logged model."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    pins = [f"keras=={version('keras')}"]
+    for backend in ("tensorflow-cpu", "tensorflow"):  # whichever distribution installed TensorFlow
+        try:
+            return pins + [f"{backend}=={version(backend)}"]
+        except PackageNotFoundError:
+            continue
+    return pins

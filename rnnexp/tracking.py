@@ -132,7 +132,8 @@ class Tracker:
         for chunk in batches(items, 1000):
             self.client.log_batch(run_id, metrics=chunk)
 
-    def log_keras_model(self, run_id: str, keras_model, vocab_size: int, step: int = 0) -> str:
+    def log_keras_model(self, run_id: str, keras_model, vocab_size: int, pip_requirements: List[str],
+                        step: int = 0) -> str:
         """Logs a trained next-character model with MLflow's Keras 3 flavor, as an
         MLflow 3 LoggedModel that is an output of the run (its metrics at `step`
         are linked to the model), and tags the run with the model's URI.
@@ -140,7 +141,9 @@ class Tracker:
         The signature takes and returns float32 (batch, steps, vocab_size)
         tensors of any batch size and length, so that
         `mlflow.pyfunc.load_model(uri).predict(one_hot_batch)` gives the
-        next-character probabilities.
+        next-character probabilities. `pip_requirements` are given rather than
+        inferred: MLflow would infer them by loading the model in a new
+        Python process (seconds of TensorFlow import per run).
 
         Returns:
             The model's URI, `models:/<model_id>`.
@@ -161,7 +164,7 @@ class Tracker:
         with self._as_default_store():
             info = Model.log(artifact_path=None, name="model", flavor=mlflow.keras, model=keras_model,
                              run_id=run_id, model_id=logged.model_id, signature=signature,
-                             pip_requirements=_keras_requirements(), step=step)
+                             pip_requirements=pip_requirements, step=step)
         self.set_tags(run_id, {MODEL_URI_TAG: info.model_uri})
         return info.model_uri
 
@@ -279,17 +282,3 @@ def _check_store_exists(tracking_uri: str) -> None:
             raise LookupError(f"no MLflow store at {tracking_uri} (no file {database}; run where the "
                               "runs were recorded, or pass the store's URI)")
 
-
-def _keras_requirements() -> List[str]:
-    """The logged model's pip requirements, pinned to what trained it. Given
-    explicitly, because MLflow would otherwise infer them by loading the model
-    in a fresh Python process (seconds of TensorFlow import per run)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    pins = [f"keras=={version('keras')}"]
-    for backend in ("tensorflow-cpu", "tensorflow"):  # whichever distribution installed TensorFlow
-        try:
-            return pins + [f"{backend}=={version(backend)}"]
-        except PackageNotFoundError:
-            continue
-    return pins

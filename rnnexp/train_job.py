@@ -6,6 +6,7 @@ tags are known; the trained RNN is then recorded like a forward run
 import time
 from typing import Dict, List, Mapping, Optional
 
+from rnnexp import model
 from rnnexp.experiment import Spec
 from rnnexp.job import record_forward
 from rnnexp.training import TrainResult, TrainSettings, train
@@ -65,7 +66,8 @@ def record_training(tracker, run_id: str, result: TrainResult, seconds: float) -
     # At the last epoch's step, so that MLflow links them to the model logged below.
     tracker.log_metrics(run_id, final_metrics(result, seconds), step=epochs)
     tracker.set_tags(run_id, prediction_tags(result.predictions))
-    return tracker.log_keras_model(run_id, result.keras_model, len(result.spec.vocab), step=epochs)
+    return tracker.log_keras_model(run_id, result.keras_model, len(result.spec.vocab),
+                                   model.pip_requirements(), step=epochs)
 
 
 def run_train_job(cfg, plain: dict, context: dict, tracker, name: str, params: Mapping[str, str],

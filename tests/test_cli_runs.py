@@ -66,6 +66,7 @@ def test_default_run_is_recorded(recorded):
     assert (params["api"], params["rnn"], params["data"]) == ("layer", "simple_rnn", "hello_batch")
     assert json.loads(params["data.vocab"]) == ["h", "e", "l", "o"]
     assert json.loads(params["data.sequences"]) == ["hello", "eolll", "lleel"]
+    assert params["task"] == "forward" and not any(key.startswith("train.") for key in params)
     assert run.data.metrics["check.last_output_state_max_abs_err"] == 0.0
 
 

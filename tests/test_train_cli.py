@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from conftest import run_cli
+from rnnexp.checks import API_PARITY, REFERENCE, TOLERANCES
+from rnnexp.tracking import SHAPES_TAG
 
 pytestmark = pytest.mark.slow
 
@@ -60,8 +62,13 @@ def test_training_run_records_forward_artifacts_of_the_trained_rnn_and_a_table_a
     assert shapes == {"inputs": [1, 6, 5], "outputs": [1, 6, 2], "state_h": [1, 2]}
     table = pd.read_csv(artifact(client, run_id, "tables/predictions.csv"))
     assert table[["input", "target", "predicted"]].values.tolist() == [["hihell", "ihello", "ihello"]]
-    with Image.open(artifact(client, run_id, "plots/loss_curve.png")) as image:
-        assert image.size[0] >= 400 and image.size[1] >= 200
+    for plot in ("plots/loss_curve.png", "plots/states.png"):  # training's curves; the trained states
+        with Image.open(artifact(client, run_id, plot)) as image:
+            assert image.size[0] >= 400 and image.size[1] >= 200
+    # The trained RNN passes a forward run's checks.
+    metrics = trained["single"].data.metrics
+    assert metrics[REFERENCE] <= TOLERANCES[REFERENCE] and metrics[API_PARITY] <= TOLERANCES[API_PARITY]
+    assert json.loads(trained["single"].data.tags[SHAPES_TAG]) == shapes
     # The logged tensors are what the logged weights compute (NumPy reference).
     from rnnexp.reference import run_reference
 
@@ -103,8 +110,15 @@ def test_logged_model_is_linked_to_the_run_and_predicts_the_recorded_text(traine
 
 
 def test_training_sweep_records_three_runs_with_per_epoch_curves(trained):
+    import pandas as pd
+
     client, points = trained["client"], trained["points"]
     assert trained["sweep"].info.status == "FINISHED"
+    # The sweep's compare table shows each point's final loss and accuracy.
+    table = pd.read_csv(artifact(client, trained["sweep"].info.run_id, "compare.csv"))
+    assert sorted(table["hidden_size"]) == [1, 2, 8]
+    assert table["train.final_accuracy"].between(0, 1).all() and (table["train.final_loss"] > 0).all()
+    assert table.loc[table["hidden_size"] == 8, "train.final_accuracy"].item() == 1.0
     assert sorted(int(run.data.params["hidden_size"]) for run in points) == [1, 2, 8]
     for run in points:
         assert run.info.status == "FINISHED"
