@@ -1,7 +1,6 @@
 """One Hydra job, end to end: validate, open the tracking store, run the
 experiment, record it. The side effects (MLflow, files, console) live here."""
 
-import functools
 import os
 from pathlib import Path
 from typing import Dict, Optional
@@ -37,12 +36,13 @@ def hydra_context() -> Dict[str, object]:
     }
 
 
-@functools.lru_cache(maxsize=None)
 def tracker_for(tracking_uri: Optional[str], experiment_name: str):
-    """One Tracker per store and experiment per process (sweep points share it)."""
-    from rnnexp.tracking import Tracker
+    """One Tracker per store and experiment per process (sweep points share
+    it): in the CLI an AsyncTracker, whose helper process opens the store
+    while this one imports TensorFlow (see rnnexp.tracking_async)."""
+    from rnnexp.tracking_async import open_tracker
 
-    return Tracker(tracking_uri, experiment_name)
+    return open_tracker(tracking_uri, experiment_name)
 
 
 def run_job(cfg: DictConfig):
@@ -52,11 +52,13 @@ def run_job(cfg: DictConfig):
     from rnnexp.artifacts import write_forward_artifacts
     from rnnexp.console import describe
     from rnnexp.experiment import Spec, run_forward
+    from rnnexp.model import preload
 
     spec = Spec.from_config(cfg)
     plain = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
     params = config_params(plain, context.get("choices", {}))
     tracker = tracker_for(cfg.mlflow.tracking_uri, cfg.mlflow.experiment_name)
+    preload()  # TensorFlow, while an AsyncTracker's worker imports MLflow and opens the store
     parent = os.environ.get(PARENT_RUN_ENV) if context.get("multirun") else None
     name = run_name(context.get("overrides", []))
     tags = {"rnnexp.role": "point" if parent else "single"}

@@ -19,11 +19,16 @@ from omegaconf import DictConfig
 from rnnexp.job import PARENT_RUN_ENV, tracker_for
 
 _open_sweeps: List[Tuple[object, str]] = []  # (Tracker, parent run id)
+IN_PROCESS_LAUNCHER = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
 
 
 class SweepParentCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         tracker = tracker_for(config.mlflow.tracking_uri, config.mlflow.experiment_name)
+        if config.hydra.launcher.get("_target_") == IN_PROCESS_LAUNCHER:
+            from rnnexp.model import preload
+
+            preload()  # the jobs run here: TensorFlow loads while the tracker's worker opens the store
         overrides = " ".join(config.hydra.overrides.task)
         run_id = tracker.create_run(
             f"sweep {overrides}".strip(),
