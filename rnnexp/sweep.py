@@ -17,15 +17,16 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from rnnexp.job import PARENT_RUN_ENV, tracker_for
+from rnnexp.sweep_compose import BASIC_LAUNCHER, compose_sweep_points_once
 
 _open_sweeps: List[Tuple[object, str]] = []  # (Tracker, parent run id)
-IN_PROCESS_LAUNCHER = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
 
 
 class SweepParentCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        compose_sweep_points_once(config)  # Hydra would compose every point twice
         tracker = tracker_for(config.mlflow.tracking_uri, config.mlflow.experiment_name)
-        if config.hydra.launcher.get("_target_") == IN_PROCESS_LAUNCHER:
+        if config.hydra.launcher.get("_target_") == BASIC_LAUNCHER:
             from rnnexp.model import preload
 
             preload()  # the jobs run here: TensorFlow loads while the tracker's worker opens the store

@@ -9,14 +9,15 @@ thread runs `write_and_log` writers into temporary folders, and the main
 thread makes every MLflow call, in order per run:
 - a run's calls wait behind that run's pending writers, so a run is ended only
   after its artifacts are logged, and ends FAILED if one of them failed;
-- `create_run` waits for nothing but the calls before it, so a new run starts
-  while the previous one's writers still run;
+- `create_run` jumps the queue (it concerns no other run), so the main
+  process waits only for the call in hand, not for the previous run's logging;
 - any other call that returns a value (`children`, ...) and `__close__` wait
   for every writer first, so they see everything sent before them.
 When the main process ends without closing (killed, crashed), what was sent is
 still carried out, and every run left open is ended KILLED.
 """
 
+import itertools
 import os
 import queue
 import shutil
@@ -35,14 +36,16 @@ from rnnexp.tracking import ERROR_TAG, Tracker
 # Imported by the writer thread once the store is open, while the main process
 # still imports TensorFlow, so the first writer does not pay for them.
 WARM_IMPORTS = ("pandas", "rnnexp.artifacts")
-UNORDERED_CALLS = ("__open__", "create_run")  # wait for no writer
-EOF = object()
+UNORDERED_CALLS = ("__open__", "create_run")  # wait for no writer, and go first
+URGENT, IN_TURN = 0, 1
+EOF = "__eof__"
 
 
 class Worker:
     def __init__(self, replies: Connection):
         self.replies = replies
-        self.inbox: "queue.Queue" = queue.Queue()
+        self.inbox: "queue.PriorityQueue" = queue.PriorityQueue()  # (URGENT or IN_TURN, arrival, item)
+        self.arrivals = itertools.count()
         self.jobs: "queue.Queue" = queue.Queue()
         self.opened = threading.Event()
         self.tracker = None
@@ -57,8 +60,8 @@ class Worker:
         threading.Thread(target=self._read, args=(requests,), daemon=True).start()
         threading.Thread(target=self._write, daemon=True).start()
         while not (self.closing and not self.held and not sum(self.pending.values())):
-            item = self.inbox.get()
-            if item is EOF:
+            item = self.inbox.get()[2]
+            if item == EOF:
                 self.closing = self.closing or "eof"
             elif item[0] == "__written__":
                 self._written(*item[1:])
@@ -72,9 +75,13 @@ class Worker:
     def _read(self, requests: Connection) -> None:
         try:
             while True:
-                self.inbox.put(tracking_wire.recv(requests))
+                message = tracking_wire.recv(requests)
+                self._put(URGENT if message[1] in UNORDERED_CALLS else IN_TURN, message)
         except (EOFError, OSError):
-            self.inbox.put(EOF)
+            self._put(IN_TURN, EOF)
+
+    def _put(self, priority: int, item) -> None:
+        self.inbox.put((priority, next(self.arrivals), item))
 
     def _route(self, message) -> None:
         seq, method, packed, wants_reply, run_id = message
@@ -192,7 +199,7 @@ class Worker:
                     error = f"{type(caught).__name__} in {writer.__module__}.{writer.__qualname__}: {caught}"
             except Exception as caught:  # no folder, or the writer could not be unpickled here
                 error = f"{type(caught).__name__}: {caught}"
-            self.inbox.put(("__written__", run_id, folder, artifact_path, error))
+            self._put(IN_TURN, ("__written__", run_id, folder, artifact_path, error))
 
     # -- replies ----------------------------------------------------------
     def _reply(self, seq: int, ok: bool, value) -> None:

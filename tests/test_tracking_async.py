@@ -38,7 +38,11 @@ def worker_imports_tests(monkeypatch):
 
 
 def record_sample(tracker: Tracker, hydra_dir: Path) -> list:
-    """The calls a sweep makes, plus a failing point; returns `children`."""
+    """The calls a sweep makes, plus a failing point; returns `children`.
+    `hydra_dir` is changed right after it is logged: what counts is what it
+    held when `log_folder` was called."""
+    hydra_dir.mkdir()
+    (hydra_dir / "overrides.yaml").write_text("- hidden_size=3\n")
     encoded = one_hot(["h", "e", "l", "o"], ["hello", "hel"])
     rng = np.random.default_rng(0)
     tensors = {"inputs": encoded.inputs, "outputs": rng.normal(size=(2, 5, 3)).astype(np.float32),
@@ -49,6 +53,7 @@ def record_sample(tracker: Tracker, hydra_dir: Path) -> list:
         tracker.write_and_log(run_id, write_forward_artifacts, ("hello", "hel"), tensors, weights,
                               encoded.lengths, "hidden_size: 3\n")
         tracker.log_folder(run_id, hydra_dir, ".hydra")
+        (hydra_dir / "overrides.yaml").write_text("changed later")
         tracker.log_metrics(run_id, {"check.err": 0.25})
         tracker.log_metrics(run_id, {"loss": 2.0}, step=1)
         tracker.log_metrics(run_id, {"loss": 1.0}, step=2)
@@ -86,13 +91,10 @@ def read_back(uri: str) -> dict:
 
 
 def test_records_what_the_sync_tracker_records(tmp_path):
-    hydra_dir = tmp_path / "hydra"
-    hydra_dir.mkdir()
-    (hydra_dir / "overrides.yaml").write_text("- hidden_size=3\n")
     sync_uri, async_uri = f"sqlite:///{tmp_path / 'sync.db'}", f"sqlite:///{tmp_path / 'async.db'}"
-    sync_children = record_sample(Tracker(sync_uri, "rnnexp"), hydra_dir)
+    sync_children = record_sample(Tracker(sync_uri, "rnnexp"), tmp_path / "sync_hydra")
     tracker = AsyncTracker(async_uri, "rnnexp")
-    async_children = record_sample(tracker, hydra_dir)
+    async_children = record_sample(tracker, tmp_path / "async_hydra")
     tracker.close()
 
     expected, got = read_back(sync_uri), read_back(async_uri)
@@ -100,26 +102,14 @@ def test_records_what_the_sync_tracker_records(tmp_path):
     assert got == expected
     assert got["point"]["status"] == "FINISHED" and got["broken"]["status"] == "FAILED"
     assert "ZeroDivisionError" in got["broken"]["tags"][ERROR_TAG]
-    assert {"tensors/outputs.npy", "tables/states.csv", ".hydra/overrides.yaml"} <= set(got["point"]["files"])
+    assert {"tensors/outputs.npy", "tables/states.csv"} <= set(got["point"]["files"])
+    assert got["point"]["files"][".hydra/overrides.yaml"] == b"- hidden_size=3\n"
     strip = [{k: v for k, v in child.items() if k not in ("run_id", "tags")} for child in async_children]
     assert strip == [{k: v for k, v in child.items() if k not in ("run_id", "tags")} for child in sync_children]
     assert tracker._process.poll() is not None  # the worker is gone
 
 
-def test_log_folder_takes_the_files_as_they_are_when_called(tmp_path):
-    folder = tmp_path / "folder"
-    folder.mkdir()
-    (folder / "a.txt").write_text("before")
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    tracker = AsyncTracker(uri, "rnnexp")
-    with tracker.run("r", {}, {}) as run_id:
-        tracker.log_folder(run_id, folder)
-        (folder / "a.txt").write_text("after")
-    tracker.close()
-    assert read_back(uri)["r"]["files"] == {"a.txt": b"before"}
-
-
-def test_a_failing_writer_fails_its_run_and_close_says_so(tmp_path, worker_imports_tests):
+def test_a_failing_writer_fails_its_run_and_close_says_so(tmp_path, worker_imports_tests, monkeypatch):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     tracker = AsyncTracker(uri, "rnnexp")
     with tracker.run("bad", {"p": "1"}, {}) as bad:
@@ -127,6 +117,8 @@ def test_a_failing_writer_fails_its_run_and_close_says_so(tmp_path, worker_impor
         tracker.log_metrics(bad, {"m": 1.0})
     with tracker.run("good", {}, {}) as good:
         tracker.log_metrics(good, {"m": 2.0})
+    with pytest.raises(TypeError, match="module-level function"):
+        tracker.write_and_log(good, lambda folder: None)
     with pytest.raises(TrackingError, match=f"run {bad}: ValueError in test_tracking_async.failing_writer: disk full"):
         tracker.close()
     runs = read_back(uri)
@@ -135,17 +127,13 @@ def test_a_failing_writer_fails_its_run_and_close_says_so(tmp_path, worker_impor
     assert runs["bad"]["metrics"] == {"m": 1.0} and runs["bad"]["files"] == {}  # the rest is still recorded
     assert runs["good"]["status"] == "FINISHED"
 
-
-def test_a_writer_the_worker_cannot_import_fails_the_run(tmp_path):
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    tracker = AsyncTracker(uri, "rnnexp")  # without worker_imports_tests
-    with tracker.run("bad", {}, {}) as bad:
-        tracker.write_and_log(bad, failing_writer, "never runs")
+    monkeypatch.delenv("PYTHONPATH")  # now the worker cannot import the writer's module
+    tracker = AsyncTracker(uri, "rnnexp")
+    with tracker.run("unimportable", {}, {}) as run_id:
+        tracker.write_and_log(run_id, failing_writer, "never runs")
     with pytest.raises(TrackingError, match="ModuleNotFoundError"):
         tracker.close()
-    assert read_back(uri)["bad"]["status"] == "FAILED"
-    with pytest.raises(TypeError, match="module-level function"):
-        AsyncTracker.write_and_log(tracker, bad, lambda folder: None)
+    assert read_back(uri)["unimportable"]["status"] == "FAILED"
 
 
 def test_a_dead_worker_fails_open_runs_and_the_tracker_carries_on(tmp_path):
