@@ -1,7 +1,6 @@
 """One Hydra job, end to end: validate, open the tracking store, run the
 experiment, record it. The side effects (MLflow, files, console) live here."""
 
-import functools
 import json
 from pathlib import Path
 from typing import Dict, Optional
@@ -45,12 +44,13 @@ def hydra_context() -> Dict[str, object]:
     }
 
 
-@functools.lru_cache(maxsize=None)
 def tracker_for(tracking_uri: Optional[str], experiment_name: str):
-    """One Tracker per store and experiment per process (sweep points share it)."""
-    from rnnexp.tracking import Tracker
+    """One Tracker per store and experiment per process (sweep points share
+    it): in the CLI an AsyncTracker, whose helper process opens the store
+    while this one imports TensorFlow (see rnnexp.tracking_async)."""
+    from rnnexp.tracking_async import open_tracker
 
-    return Tracker(tracking_uri, experiment_name)
+    return open_tracker(tracking_uri, experiment_name)
 
 
 def run_job(cfg: DictConfig):
@@ -87,6 +87,9 @@ def run_job(cfg: DictConfig):
         raise
     check_tracking_server(cfg.mlflow.tracking_uri)
     tracker = tracker_for(cfg.mlflow.tracking_uri, cfg.mlflow.experiment_name)
+    from rnnexp.model import preload
+
+    preload()  # TensorFlow, while an AsyncTracker's worker imports MLflow and opens the store
     if cfg.resume:
         done = tracker.find_finished({key: tags[key] for key in (CONFIG_HASH_TAG, CODE_VERSION_TAG)})
         if done:

@@ -26,6 +26,12 @@ def _keras():
     return keras
 
 
+def preload() -> None:
+    """Imports Keras and TensorFlow now (seconds), so that the caller can
+    choose when to pay for it."""
+    _keras()
+
+
 def build_rnn(api: str, rnn: str, hidden_size: int, seed: Optional[int] = None):
     """Builds an unbuilt recurrent layer with return_sequences and return_state.
 

@@ -29,6 +29,7 @@ from rnnexp.launchers import publish_parent_run, withdraw_parent_run
 from rnnexp.server_probe import check_tracking_server
 from rnnexp.sweep_points import point_problems
 from rnnexp.tracking import ERROR_TAG, error_text
+from rnnexp.sweep_compose import BASIC_LAUNCHER, compose_sweep_points_once
 
 _open_sweeps: List[Tuple[object, str, bool]] = []  # (Tracker, parent run id, plots enabled)
 # Points of this process's sweeps that did not finish; the CLI exits non-zero if any.
@@ -55,6 +56,7 @@ class SweepParentCallback(Callback):
         except ConfigError as error:
             print(f"rnnexp: error: {error}", file=sys.stderr)
             raise SystemExit(2)
+        compose_sweep_points_once(config)  # checked above: Hydra need not compose each point twice more
         try:
             self._create_parent(config)
         except Exception:
@@ -65,6 +67,10 @@ class SweepParentCallback(Callback):
     @staticmethod
     def _create_parent(config: DictConfig) -> None:
         tracker = tracker_for(config.mlflow.tracking_uri, config.mlflow.experiment_name)
+        if config.hydra.launcher.get("_target_") == BASIC_LAUNCHER:
+            from rnnexp.model import preload
+
+            preload()  # the jobs run here: TensorFlow loads while the tracker's worker opens the store
         overrides = " ".join(config.hydra.overrides.task)
         sweep_dir = Path(os.path.abspath(str(config.hydra.sweep.dir)))  # as Hydra makes job folders
         with deferred_interrupts():  # the id must reach _open_sweeps, or the parent stays RUNNING

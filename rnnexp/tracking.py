@@ -204,6 +204,10 @@ class Tracker:
     def terminate(self, run_id: str, status: str) -> None:
         self.client.set_terminated(run_id, status)
 
+    def status(self, run_id: str) -> str:
+        """The run's status: RUNNING, FINISHED, FAILED or KILLED."""
+        return self.client.get_run(run_id).info.status
+
     def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
         from mlflow.entities import RunTag
 

@@ -1,0 +1,199 @@
+"""rnnexp against the bare lesson script, whole process, side by side.
+
+    python bench/run.py                 # every case, 3 repeats (a few minutes)
+    python bench/run.py --repeats 5 --cases a,b --json out.json
+
+Cases (A = rnnexp, B = bench/lesson.py), each run in a fresh scratch folder:
+  a  `python -m rnnexp`, default config, into an already created store
+  b  a 16-point sweep `'hidden_size=range(1,17)' -m` vs one process looping the 16 sizes
+  c  the large config (256 x 200 steps, 60-char vocab, hidden 256) on the same data
+  d  `--help`, `--cfg job` and a config error: timings, and a check through
+     PYTHONPROFILEIMPORTTIME (inherited by any helper process) that none of
+     tensorflow, keras, mlflow is imported
+A and B alternate (ABBA...), so drift in the machine's load hits both alike.
+Prints medians and ratios against the targets of issue 7.
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from large_data import write_data_config  # noqa: E402
+from measure import Measurement, run  # noqa: E402
+
+BENCH = Path(__file__).resolve().parent
+LESSON = str(BENCH / "lesson.py")
+FORBIDDEN = ("tensorflow", "keras", "mlflow")
+TARGETS = {("a", "time"): 1.3, ("b", "time"): 1.3, ("c", "time"): 1.2, ("c", "rss"): 1.5}
+
+
+def child_env(extra=None):
+    env = {k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "HYDRA_FULL_ERROR")}
+    env.update({"TF_CPP_MIN_LOG_LEVEL": "2", **(extra or {})})
+    return env
+
+
+class Bench:
+    def __init__(self, python: str, root: Path):
+        self.python, self.root, self.count = python, root, 0
+        self.rnnexp = [python, "-m", "rnnexp"]
+        self.conf_dir = write_data_config(root / "bench_conf")
+        self.store = root / "template_store"
+
+    def fresh(self, label: str) -> Path:
+        self.count += 1
+        return self.root / f"{self.count:03d}-{label}"
+
+    def measure(self, label: str, cmd, setup=None, env=None) -> Measurement:
+        folder = self.fresh(label)
+        folder.mkdir(parents=True)
+        if setup:
+            setup(folder)
+        result = run(cmd, folder, child_env(env), "log")
+        if result.returncode != 0:
+            err = (folder / "log.err").read_text()[-3000:]
+            raise SystemExit(f"{label}: {' '.join(cmd)} exited {result.returncode}\n{err}")
+        return result
+
+    def copy_store(self, folder: Path) -> None:
+        shutil.copy2(self.store / "mlflow.db", folder / "mlflow.db")
+
+    def prepare(self) -> None:
+        """Creates the template store for case a; doubles as a warm-up."""
+        self.store.mkdir(parents=True)
+        run(self.rnnexp, self.store, child_env(), "log")
+        run([self.python, LESSON], self.fresh("warmup"), child_env(), "log")
+
+    def cases(self):
+        """key -> (title, (A label, A cmd, A setup), (B label, B cmd))."""
+        return {
+            "a": ("single run, store exists", ("rnnexp", self.rnnexp, self.copy_store),
+                  ("lesson", [self.python, LESSON])),
+            "b": ("16-point sweep", ("rnnexp", self.rnnexp + ["hidden_size=range(1,17)", "-m"], None),
+                  ("lesson", [self.python, LESSON, "--sizes", "1-16"])),
+            "c": ("large: 256x200, V=60, H=256",
+                  ("rnnexp", self.rnnexp + ["--config-dir", str(self.conf_dir), "data=bench_large",
+                                            "hidden_size=256"], None),
+                  ("lesson", [self.python, LESSON, "--large"])),
+        }
+
+    def pairs(self, keys, repeats: int):
+        """{key: {"A": [Measurement], "B": [...]}}, runs alternating ABBA."""
+        results = {key: {"A": [], "B": []} for key in keys}
+        cases = self.cases()
+        for r in range(repeats):
+            for key in keys:
+                _, (a_label, a_cmd, a_setup), (b_label, b_cmd) = cases[key]
+                order = ("A", "B") if r % 2 == 0 else ("B", "A")
+                for side in order:
+                    if side == "A":
+                        m = self.measure(f"{key}-{a_label}", a_cmd, a_setup)
+                    else:
+                        m = self.measure(f"{key}-{b_label}", b_cmd)
+                    results[key][side].append(m)
+                    print(f"  {key} {side} run {r + 1}: {m.wall_s:6.2f} s  cpu {m.cpu_s:6.2f} s  tree {m.tree_mb:7.1f} MB  "
+                          f"max {m.max_mb:7.1f} MB", flush=True)
+        return results
+
+    def fast_paths(self, repeats: int):
+        """Case d: timings and the import check of the paths that must stay light."""
+        commands = {"--help": ["--help"], "--cfg job": ["--cfg", "job"], "config error": ["hidden_size=0"]}
+        out = {}
+        for name, args in commands.items():
+            times = []
+            for _ in range(repeats):
+                folder = self.fresh("d")
+                times.append(run(self.rnnexp + args, folder, child_env(), "log").wall_s)
+            folder = self.fresh("d-importtime")
+            m = run(self.rnnexp + args, folder, child_env({"PYTHONPROFILEIMPORTTIME": "1"}), "log")
+            imported = heavy_imports((folder / "log.err").read_text())
+            out[name] = {"median_s": statistics.median(times), "heavy_imports": imported,
+                         "returncode": m.returncode, "store_created": (folder / "mlflow.db").exists()}
+            print(f"  d {name}: {out[name]}", flush=True)
+        return out
+
+
+def heavy_imports(importtime_log: str):
+    """The forbidden top-level packages named in a -X importtime log."""
+    found = set()
+    for line in importtime_log.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            module = line.rsplit("|", 1)[1].strip()
+            if module.split(".")[0] in FORBIDDEN:
+                found.add(module.split(".")[0])
+    return sorted(found)
+
+
+def ratio_row(key, what, a, b, unit):
+    ratio = a / b if b else float("nan")
+    target = TARGETS.get((key, what))
+    verdict = "" if target is None else ("ok" if ratio <= target else "OVER")
+    target_text = f"<= {target}" if target else ""
+    return f"{key:2} {what:5} {a:9.2f} {b:9.2f} {unit:3} {ratio:6.2f}  {target_text:8} {verdict}"
+
+
+def report(results, fast, repeats: int) -> str:
+    lines = [f"medians of {repeats} runs; A = python -m rnnexp, B = bench/lesson.py",
+             f"{'':2} {'':5} {'A':>9} {'B':>9} {'':3} {'A/B':>6}  {'target':8}"]
+    for key, sides in results.items():
+        med = {side: {f: statistics.median(getattr(m, f) for m in runs) for f in ("wall_s", "cpu_s", "tree_mb", "max_mb")}
+               for side, runs in sides.items()}
+        lines.append(ratio_row(key, "time", med["A"]["wall_s"], med["B"]["wall_s"], "s"))
+        lines.append(ratio_row(key, "cpu", med["A"]["cpu_s"], med["B"]["cpu_s"], "s"))
+        lines.append(ratio_row(key, "rss", med["A"]["tree_mb"], med["B"]["tree_mb"], "MB"))
+        lines.append(ratio_row(key, "max1", med["A"]["max_mb"], med["B"]["max_mb"], "MB"))
+    for name, row in (fast or {}).items():
+        clean = not row["heavy_imports"] and not row["store_created"]
+        lines.append(f"d  {name:13} {row['median_s']:6.2f} s  heavy imports: {row['heavy_imports'] or 'none'}"
+                     f"{'' if not row['store_created'] else ', STORE CREATED'}  {'clean' if clean else 'NOT CLEAN'}")
+    lines.append("time = wall time; cpu = user+system time of the whole tree (the work, what counts on a busy "
+                 "machine);\nrss = peak summed RSS of the process tree (sampled); max1 = largest single process (wait4)")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description="rnnexp vs the bare lesson script")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per side and case (median)")
+    parser.add_argument("--cases", default="a,b,c,d", help="comma-separated subset of a,b,c,d")
+    parser.add_argument("--python", default=sys.executable, help="the interpreter with rnnexp installed")
+    parser.add_argument("--json", type=Path, help="also write the raw measurements here")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folders (their logs)")
+    args = parser.parse_args(argv)
+    keys = [k for k in args.cases.split(",") if k]
+
+    root = Path(tempfile.mkdtemp(prefix="rnnexp-bench-"))
+    try:
+        bench = Bench(args.python, root)
+        print(f"machine: {machine()}; load average at start {os.getloadavg()[0]:.2f}", flush=True)
+        pair_keys = [k for k in keys if k in "abc"]
+        if pair_keys:
+            bench.prepare()
+        results = bench.pairs(pair_keys, args.repeats)
+        fast = bench.fast_paths(args.repeats) if "d" in keys else None
+        print(f"\nload average at end {os.getloadavg()[0]:.2f}\n")
+        print(report(results, fast, args.repeats))
+        if args.json:
+            raw = {k: {s: [m.__dict__ for m in ms] for s, ms in v.items()} for k, v in results.items()}
+            args.json.write_text(json.dumps({"machine": machine(), "pairs": raw, "fast": fast}, indent=1))
+    finally:
+        if args.keep:
+            print(f"scratch folders kept in {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

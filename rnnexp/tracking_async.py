@@ -1,0 +1,267 @@
+"""A Tracker whose MLflow work runs in a helper process, and the choice of
+tracker for a process.
+
+`AsyncTracker` has the Tracker's methods and results, but MLflow is imported,
+the store opened and every call carried out by a worker process
+(rnnexp.tracking_worker) started when the tracker is made, so all that
+overlaps the TensorFlow import and the forward pass here:
+- `create_run`, `children` and any other call that returns a value wait for
+  the answer (errors raised there are raised here);
+- logging calls (`log_params`, `log_metrics`, `set_tags`, `terminate`,
+  `log_folder`, `write_and_log`) are queued and return at once; writers run in
+  the worker. A failure there makes the run end FAILED, with the error as its
+  `rnnexp.error` tag, and is raised by `close()`;
+- if the worker dies, this process opens the store itself, ends every run the
+  worker left RUNNING as FAILED, raises TrackingError, and carries on in-process.
+
+The CLI turns it on with `pipeline_runs()` and calls `close_trackers()` on its
+way out. Everything else (notebooks, tests, joblib or submitit workers) gets
+the plain in-process Tracker, as does the CLI with RNNEXP_TRACKER=sync.
+"""
+
+import atexit
+import os
+import subprocess
+import sys
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Dict, Optional, Tuple
+
+from rnnexp import tracking_wire
+from rnnexp.tracking import ERROR_TAG, Tracker
+
+TRACKER_ENV = "RNNEXP_TRACKER"  # "sync" keeps MLflow in the main process
+PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+# The worker imports this very package: its folder goes on the worker's path
+# unless it is there already (as site-packages is).
+WORKER_CODE = ("import sys; root = {root!r}; sys.path.insert(0, root) if root not in sys.path else None; "
+               "from rnnexp.tracking_worker import serve; serve({requests}, {replies})")
+ASYNC_CALLS = ("log_params", "log_metrics", "set_tags", "terminate", "write_and_log")
+RUN_CALLS = ASYNC_CALLS  # their first argument is a run id: the worker keeps each run's calls in order
+INHERITED = ("run", "end", "run_url")  # built on the calls above; they work as they are
+
+
+class TrackingError(RuntimeError):
+    """Something the tracking worker was asked to do failed, or it died."""
+
+
+class AsyncTracker(Tracker):
+    """Args as Tracker's. Starts the worker and returns at once."""
+
+    def __init__(self, tracking_uri: Optional[str], experiment_name: str):
+        self.experiment_name = experiment_name
+        self._requested_uri, self._pid = tracking_uri, os.getpid()
+        self._seq, self._results, self._failures, self._created = 0, {}, [], []
+        self._fallback: Optional[Tracker] = None
+        self._local: Optional[Tracker] = None  # for the calls that must run in this process
+        self._closed = False
+        requests_r, requests_w = os.pipe()
+        replies_r, replies_w = os.pipe()
+        code = WORKER_CODE.format(root=PACKAGE_ROOT, requests=requests_r, replies=replies_w)
+        self._process = subprocess.Popen([sys.executable, "-c", code], pass_fds=(requests_r, replies_w),
+                                         stdin=subprocess.DEVNULL)
+        os.close(requests_r)
+        os.close(replies_w)
+        self._requests = Connection(requests_w, readable=False)
+        self._replies = Connection(replies_r, writable=False)
+        self._open_seq = self._send("__open__", (tracking_uri, experiment_name), {}, True)
+        self._opened = None  # (tracking uri, experiment id), or the error that opening raised
+
+    @property
+    def tracking_uri(self) -> str:
+        return self._ensure_open()[0]
+
+    @property
+    def experiment_id(self) -> str:
+        return self._ensure_open()[1]
+
+    def _ensure_open(self) -> Tuple[str, str]:
+        """The worker's answer to opening the store; its error, if it failed,
+        raised here every time."""
+        if self._opened is None:
+            try:
+                self._opened = self._wait(self._open_seq)
+            except TrackingError:
+                raise  # the worker died; the store is open here instead
+            except Exception as error:
+                self._opened = error
+        if isinstance(self._opened, Exception):
+            raise self._opened
+        return self._opened
+
+    # -- calls ------------------------------------------------------------
+    def create_run(self, name, tags, parent_run_id=None) -> str:
+        run_id = self._call("create_run", name, tags, parent_run_id)
+        self._created.append(run_id)
+        return run_id
+
+    def log_folder(self, run_id: str, folder: Path, artifact_path: Optional[str] = None) -> None:
+        """Queued like the others: the folder's files are read now, so it may
+        change or go once this returns."""
+        files = {str(p.relative_to(folder)): p.read_bytes() for p in Path(folder).rglob("*") if p.is_file()}
+        self.write_and_log(run_id, write_files, files, artifact_path=artifact_path)
+
+    def write_and_log(self, run_id, writer, *args, artifact_path=None) -> None:
+        if getattr(writer, "__qualname__", "") != getattr(writer, "__name__", None) or writer.__module__ == "__main__":
+            raise TypeError(f"writer={writer!r}: expected a module-level function of an importable module "
+                            f"(the tracking worker imports it by name)")
+        self._post("write_and_log", run_id, writer, *args, artifact_path=artifact_path)
+
+    def log_keras_model(self, run_id: str, *args, **kwargs):
+        """Runs here, not in the worker: a Keras model does not cross
+        processes, and the worker never imports TensorFlow."""
+        if self._local is None:
+            self._local = Tracker(self._requested_uri, self.experiment_name)
+        return self._local.log_keras_model(run_id, *args, **kwargs)
+
+    def _call(self, method, *args, **kwargs):
+        if self._fallback_ready():
+            return getattr(self._fallback, method)(*args, **kwargs)
+        self._ensure_open()
+        return self._wait(self._send(method, args, kwargs, True))
+
+    def _post(self, method, *args, **kwargs) -> None:
+        if self._fallback_ready():
+            return getattr(self._fallback, method)(*args, **kwargs)
+        self._ensure_open()
+        self._send(method, args, kwargs, False)
+
+    # -- the pipe ---------------------------------------------------------
+    def _send(self, method, args, kwargs, wants_reply) -> int:
+        if os.getpid() != self._pid:
+            raise TrackingError("an AsyncTracker cannot be used from a forked process; open a new one")
+        if self._closed:
+            raise TrackingError("the tracker is closed")
+        packed = tracking_wire.Packed((args, kwargs))  # an unpicklable argument fails here, before sending
+        run_id = args[0] if method in RUN_CALLS else None
+        self._seq += 1
+        try:
+            tracking_wire.send(self._requests, (self._seq, method, packed, wants_reply, run_id))
+        except (BrokenPipeError, OSError):
+            self._worker_died()
+        return self._seq
+
+    def _wait(self, seq: int):
+        while seq not in self._results:
+            try:
+                self._replies.poll(None)  # interruptible: nothing is read yet
+                message = tracking_wire.recv(self._replies)
+            except (EOFError, OSError):
+                self._worker_died()
+            if message[0] == "reply":
+                self._results[message[1]] = message[2:]
+            else:  # ("failed", run id, error text)
+                self._failures.append(message[1:])
+        ok, value = self._results.pop(seq)
+        if not ok:
+            raise value
+        return value
+
+    # -- endings ----------------------------------------------------------
+    def _fallback_ready(self) -> bool:
+        return self._fallback is not None
+
+    def _worker_died(self):
+        code = self._process.wait()
+        why = f"the tracking worker process exited with code {code}; what it had not yet recorded is lost"
+        self._fallback = Tracker(self._requested_uri, self.experiment_name)
+        self._opened = (self._fallback.tracking_uri, self._fallback.experiment_id)
+        for run_id in self._created:
+            if self._fallback.status(run_id) == "RUNNING":
+                self._fallback.set_tags(run_id, {ERROR_TAG: why})
+                self._fallback.terminate(run_id, "FAILED")
+        self._failures.append(("", why))
+        raise TrackingError(why)
+
+    def close(self, open_runs_status: str = "FAILED") -> None:
+        """Waits until the worker has done everything sent to it and has
+        exited; raises TrackingError if anything failed there. A run still
+        open (its creation was interrupted before its id came back) is ended
+        with `open_runs_status`."""
+        if self._closed or os.getpid() != self._pid:
+            return
+        try:
+            if self._fallback is None:
+                self._wait(self._send("__close__", (open_runs_status,), {}, True))
+                self._process.wait()
+        finally:
+            self._closed = True
+        if self._failures:
+            raise TrackingError("; ".join(f"run {run_id}: {text}" if run_id else text
+                                          for run_id, text in self._failures))
+
+
+def _waiting_call(name: str):
+    def method(self, *args, **kwargs):
+        return self._call(name, *args, **kwargs)
+
+    method.__name__, method.__doc__ = name, getattr(Tracker, name).__doc__
+    return method
+
+
+def _queued_call(name: str):
+    def method(self, *args, **kwargs):
+        return self._post(name, *args, **kwargs)
+
+    method.__name__, method.__doc__ = name, getattr(Tracker, name).__doc__
+    return method
+
+
+# Every other Tracker method (present or added later) runs in the worker and
+# waits for its answer, so AsyncTracker keeps up with Tracker by itself.
+for _name, _value in list(vars(Tracker).items()):
+    if callable(_value) and not _name.startswith("__") and _name not in INHERITED and _name not in vars(AsyncTracker):
+        setattr(AsyncTracker, _name, _queued_call(_name) if _name in ASYNC_CALLS else _waiting_call(_name))
+
+
+def write_files(folder: Path, files: Dict[str, bytes]) -> None:
+    """A writer that puts back files read by `AsyncTracker.log_folder`."""
+    for relative, data in files.items():
+        path = folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+# -- which tracker a process uses -----------------------------------------
+_pipelining = False
+_trackers: Dict[Tuple[int, Optional[str], str], Tracker] = {}
+
+
+def pipeline_runs() -> None:
+    """Lets this process record runs through AsyncTrackers (the CLI calls it;
+    it must call `close_trackers` before it exits)."""
+    global _pipelining
+    _pipelining = os.environ.get(TRACKER_ENV, "async") != "sync"
+
+
+def open_tracker(tracking_uri: Optional[str], experiment_name: str) -> Tracker:
+    """The tracker for a store and experiment, one per process."""
+    key = (os.getpid(), tracking_uri, experiment_name)
+    if key not in _trackers:
+        if _pipelining:
+            _trackers[key] = AsyncTracker(tracking_uri, experiment_name)
+        else:
+            _trackers[key] = Tracker(tracking_uri, experiment_name)
+    return _trackers[key]
+
+
+def close_trackers(error: Optional[BaseException] = None) -> None:
+    """Closes this process's AsyncTrackers (waiting for their workers). What
+    failed there is printed; with no other `error` on the way out, the process
+    then exits with status 1."""
+    failures = []
+    status = "KILLED" if isinstance(error, (KeyboardInterrupt, SystemExit)) else "FAILED"  # as Tracker.end
+    for key in [k for k in _trackers if k[0] == os.getpid()]:
+        tracker = _trackers.pop(key)
+        try:
+            if isinstance(tracker, AsyncTracker):
+                tracker.close(status)
+        except TrackingError as failure:
+            failures.append(failure)
+    for failure in failures:
+        print(f"rnnexp: error: recording failed: {failure}", file=sys.stderr)
+    if failures and error is None:
+        raise SystemExit(1)
+
+
+atexit.register(lambda: close_trackers(error=RuntimeError("at exit")))
