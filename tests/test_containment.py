@@ -15,8 +15,10 @@ ALLOWED = [
     r"mlflow\.db",
     r"mlruns/\d+/[0-9a-f]{32}/artifacts/(config\.yaml|shapes\.json|tables/states\.csv"
     r"|tensors/(inputs|outputs|state_h|lengths)\.npy|weights/(kernel|recurrent_kernel|bias)\.npy"
-    r"|\.hydra/(config|hydra|overrides)\.yaml)",
-    r"multirun/\d{4}-\d\d-\d\d/\d\d-\d\d-\d\d/(multirun\.yaml|[01]/(cli\.log|\.hydra/(config|hydra|overrides)\.yaml))",
+    r"|\.hydra/(config|hydra|overrides)\.yaml|plots/states\.png"
+    r"|compare\.(csv|html)|sweep_summary\.png)",  # the last three on the sweep's parent run
+    r"multirun/\d{4}-\d\d-\d\d/\d\d-\d\d-\d\d/(multirun\.yaml|\.rnnexp_parent_run_id"
+    r"|[01]/(cli\.log|\.hydra/(config|hydra|overrides)\.yaml))",
 ]
 
 
@@ -47,4 +49,4 @@ def test_hostile_values_write_only_inside_the_folders(tmp_path):
         assert run.info.artifact_uri.removeprefix("file://").startswith(str(work / "mlruns"))
         assert run.data.tags["rnnexp.lengths"] == "[7, 5, 2]" and run.data.tags["rnnexp.ragged"] == "true"
         top = {a.path for a in client.list_artifacts(run.info.run_id)}
-        assert top == {"config.yaml", "shapes.json", "tables", "tensors", "weights", ".hydra"}
+        assert top == {"config.yaml", "shapes.json", "tables", "tensors", "weights", ".hydra", "plots"}
