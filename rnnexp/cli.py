@@ -8,7 +8,7 @@ import hydra
 from omegaconf import DictConfig
 
 import rnnexp.schema  # noqa: F401  registers the schema before Hydra composes
-from rnnexp import tracking_async
+from rnnexp import trackers
 from rnnexp.errors import ConfigError
 
 CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "conf")
@@ -28,7 +28,7 @@ def _hydra_main(cfg: DictConfig) -> None:
 
 
 def main() -> None:
-    tracking_async.pipeline_runs()  # MLflow work in a helper process, drained below
+    trackers.pipeline_runs()  # MLflow work in a helper process, drained below
     error = None
     try:
         _hydra_main()
@@ -38,7 +38,7 @@ def main() -> None:
     finally:
         if "rnnexp.sweep" in sys.modules:  # only a multirun loads it
             sys.modules["rnnexp.sweep"].finish_open_sweeps(error)
-        tracking_async.close_trackers(error)
+        trackers.close_trackers(error)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnnexp import tracking_async
+from rnnexp import trackers
 from rnnexp.artifacts import write_forward_artifacts
 from rnnexp.encoding import one_hot
 from rnnexp.tracking import ERROR_TAG, Tracker
@@ -181,14 +181,14 @@ def test_when_the_main_process_dies_the_worker_ends_its_runs_killed(tmp_path):
 
 def test_the_cli_pipelines_only_when_asked(tmp_path, monkeypatch):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setattr(tracking_async, "_pipelining", False)
-    assert type(tracking_async.open_tracker(uri, "plain")) is Tracker
-    monkeypatch.setenv(tracking_async.TRACKER_ENV, "sync")
-    tracking_async.pipeline_runs()
-    assert type(tracking_async.open_tracker(uri, "sync")) is Tracker
-    monkeypatch.delenv(tracking_async.TRACKER_ENV)
-    tracking_async.pipeline_runs()
-    tracker = tracking_async.open_tracker(uri, "async")
-    assert isinstance(tracker, AsyncTracker) and tracking_async.open_tracker(uri, "async") is tracker
-    tracking_async.close_trackers()
+    monkeypatch.setattr(trackers, "_pipelining", False)
+    assert type(trackers.open_tracker(uri, "plain")) is Tracker
+    monkeypatch.setenv(trackers.TRACKER_ENV, "sync")
+    trackers.pipeline_runs()
+    assert type(trackers.open_tracker(uri, "sync")) is Tracker
+    monkeypatch.delenv(trackers.TRACKER_ENV)
+    trackers.pipeline_runs()
+    tracker = trackers.open_tracker(uri, "async")
+    assert isinstance(tracker, AsyncTracker) and trackers.open_tracker(uri, "async") is tracker
+    trackers.close_trackers()
     assert tracker._process.poll() is not None
