@@ -15,7 +15,7 @@ import hydra
 from omegaconf import DictConfig
 
 import rnnexp.schema  # noqa: F401  registers the schema before Hydra composes
-from rnnexp import tracking_async
+from rnnexp import trackers
 from rnnexp.errors import CheckFailed, ConfigError
 from rnnexp.interrupts import exit_code, install_handlers
 
@@ -50,7 +50,7 @@ def _hydra_main(cfg: DictConfig) -> None:
 
 def main() -> None:
     install_handlers()
-    tracking_async.pipeline_runs()  # MLflow work in a helper process, drained below
+    trackers.pipeline_runs()  # MLflow work in a helper process, drained below
     error = None
     try:
         _hydra_main()
@@ -65,7 +65,7 @@ def main() -> None:
     finally:
         if "rnnexp.sweep" in sys.modules:  # only a multirun loads it
             sys.modules["rnnexp.sweep"].finish_open_sweeps(error)
-        tracking_async.close_trackers(error)
+        trackers.close_trackers(error)
     if "rnnexp.sweep" in sys.modules and sys.modules["rnnexp.sweep"].not_finished_points:
         raise SystemExit(1)
 

@@ -47,8 +47,8 @@ def hydra_context() -> Dict[str, object]:
 def tracker_for(tracking_uri: Optional[str], experiment_name: str):
     """One Tracker per store and experiment per process (sweep points share
     it): in the CLI an AsyncTracker, whose helper process opens the store
-    while this one imports TensorFlow (see rnnexp.tracking_async)."""
-    from rnnexp.tracking_async import open_tracker
+    while this one imports TensorFlow (see rnnexp.trackers)."""
+    from rnnexp.trackers import open_tracker
 
     return open_tracker(tracking_uri, experiment_name)
 

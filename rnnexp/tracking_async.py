@@ -1,5 +1,4 @@
-"""A Tracker whose MLflow work runs in a helper process, and the choice of
-tracker for a process.
+"""A Tracker whose MLflow work runs in a helper process.
 
 `AsyncTracker` has the Tracker's methods and results, but MLflow is imported,
 the store opened and every call carried out by a worker process
@@ -13,13 +12,9 @@ overlaps the TensorFlow import and the forward pass here:
   `rnnexp.error` tag, and is raised by `close()`;
 - if the worker dies, this process opens the store itself, ends every run the
   worker left RUNNING as FAILED, raises TrackingError, and carries on in-process.
-
-The CLI turns it on with `pipeline_runs()` and calls `close_trackers()` on its
-way out. Everything else (notebooks, tests, joblib or submitit workers) gets
-the plain in-process Tracker, as does the CLI with RNNEXP_TRACKER=sync.
+Which processes use it: rnnexp.trackers.
 """
 
-import atexit
 import os
 import subprocess
 import sys
@@ -30,7 +25,6 @@ from typing import Dict, Optional, Tuple
 from rnnexp import tracking_wire
 from rnnexp.tracking import ERROR_TAG, Tracker
 
-TRACKER_ENV = "RNNEXP_TRACKER"  # "sync" keeps MLflow in the main process
 PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 # The worker imports this very package: its folder goes on the worker's path
 # unless it is there already (as site-packages is).
@@ -220,48 +214,3 @@ def write_files(folder: Path, files: Dict[str, bytes]) -> None:
         path = folder / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-
-
-# -- which tracker a process uses -----------------------------------------
-_pipelining = False
-_trackers: Dict[Tuple[int, Optional[str], str], Tracker] = {}
-
-
-def pipeline_runs() -> None:
-    """Lets this process record runs through AsyncTrackers (the CLI calls it;
-    it must call `close_trackers` before it exits)."""
-    global _pipelining
-    _pipelining = os.environ.get(TRACKER_ENV, "async") != "sync"
-
-
-def open_tracker(tracking_uri: Optional[str], experiment_name: str) -> Tracker:
-    """The tracker for a store and experiment, one per process."""
-    key = (os.getpid(), tracking_uri, experiment_name)
-    if key not in _trackers:
-        if _pipelining:
-            _trackers[key] = AsyncTracker(tracking_uri, experiment_name)
-        else:
-            _trackers[key] = Tracker(tracking_uri, experiment_name)
-    return _trackers[key]
-
-
-def close_trackers(error: Optional[BaseException] = None) -> None:
-    """Closes this process's AsyncTrackers (waiting for their workers). What
-    failed there is printed; with no other `error` on the way out, the process
-    then exits with status 1."""
-    failures = []
-    status = "KILLED" if isinstance(error, (KeyboardInterrupt, SystemExit)) else "FAILED"  # as Tracker.end
-    for key in [k for k in _trackers if k[0] == os.getpid()]:
-        tracker = _trackers.pop(key)
-        try:
-            if isinstance(tracker, AsyncTracker):
-                tracker.close(status)
-        except TrackingError as failure:
-            failures.append(failure)
-    for failure in failures:
-        print(f"rnnexp: error: recording failed: {failure}", file=sys.stderr)
-    if failures and error is None:
-        raise SystemExit(1)
-
-
-atexit.register(lambda: close_trackers(error=RuntimeError("at exit")))

@@ -5,8 +5,8 @@ rnnexp.tracking_async, which starts it).
 It imports MLflow and opens the store while the main process imports
 TensorFlow, and runs artifact writers while the main process computes the next
 sweep point. Three threads: a reader takes messages off the pipe, a writer
-thread runs `write_and_log` writers into temporary folders, and the main
-thread makes every MLflow call, in order per run:
+thread (rnnexp.tracking_writers) runs `write_and_log` writers into temporary
+folders, and the main thread makes every MLflow call, in order per run:
 - a run's calls wait behind that run's pending writers, so a run is ended only
   after its artifacts are logged, and ends FAILED if one of them failed;
 - `create_run` jumps the queue (it concerns no other run), so the main
@@ -23,7 +23,6 @@ import queue
 import shutil
 import signal
 import sys
-import tempfile
 import threading
 import traceback
 from collections import Counter, defaultdict, deque
@@ -32,10 +31,8 @@ from pathlib import Path
 
 from rnnexp import tracking_wire
 from rnnexp.tracking import ERROR_TAG, Tracker
+from rnnexp.tracking_writers import run_writers
 
-# Imported by the writer thread once the store is open, while the main process
-# still imports TensorFlow, so the first writer does not pay for them.
-WARM_IMPORTS = ("pandas", "rnnexp.artifacts")
 UNORDERED_CALLS = ("__open__", "create_run")  # wait for no writer, and go first
 URGENT, IN_TURN = 0, 1
 EOF = "__eof__"
@@ -58,7 +55,7 @@ class Worker:
     # -- the loop ---------------------------------------------------------
     def serve(self, requests: Connection) -> None:
         threading.Thread(target=self._read, args=(requests,), daemon=True).start()
-        threading.Thread(target=self._write, daemon=True).start()
+        threading.Thread(target=run_writers, args=(self.jobs, self._report_written, self.opened), daemon=True).start()
         while not (self.closing and not self.held and not sum(self.pending.values())):
             item = self.inbox.get()[2]
             if item == EOF:
@@ -82,6 +79,9 @@ class Worker:
 
     def _put(self, priority: int, item) -> None:
         self.inbox.put((priority, next(self.arrivals), item))
+
+    def _report_written(self, run_id, folder, artifact_path, error) -> None:
+        self._put(IN_TURN, ("__written__", run_id, folder, artifact_path, error))
 
     def _route(self, message) -> None:
         seq, method, packed, wants_reply, run_id = message
@@ -177,29 +177,6 @@ class Worker:
             except Exception:
                 traceback.print_exc()
         self.open_runs.clear()
-
-    # -- the writer thread ------------------------------------------------
-    def _write(self) -> None:
-        self.opened.wait()
-        for name in WARM_IMPORTS:
-            try:
-                __import__(name)
-            except ImportError:
-                pass
-        while True:
-            run_id, packed = self.jobs.get()
-            folder, artifact_path, error = None, None, None
-            try:
-                folder = tempfile.mkdtemp(prefix="rnnexp-")
-                (_, writer, *args), kwargs = packed.open()
-                artifact_path = kwargs.get("artifact_path")
-                try:
-                    writer(Path(folder), *args)
-                except Exception as caught:
-                    error = f"{type(caught).__name__} in {writer.__module__}.{writer.__qualname__}: {caught}"
-            except Exception as caught:  # no folder, or the writer could not be unpickled here
-                error = f"{type(caught).__name__}: {caught}"
-            self._put(IN_TURN, ("__written__", run_id, folder, artifact_path, error))
 
     # -- replies ----------------------------------------------------------
     def _reply(self, seq: int, ok: bool, value) -> None:

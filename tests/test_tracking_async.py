@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnnexp import tracking_async
+from rnnexp import trackers
 from rnnexp.artifacts import write_forward_artifacts
 from rnnexp.encoding import one_hot
 from rnnexp.tracking import ERROR_TAG, Tracker
@@ -104,8 +104,9 @@ def test_records_what_the_sync_tracker_records(tmp_path):
     assert "ZeroDivisionError" in got["broken"]["tags"][ERROR_TAG]
     assert {"tensors/outputs.npy", "tables/states.csv"} <= set(got["point"]["files"])
     assert got["point"]["files"][".hydra/overrides.yaml"] == b"- hidden_size=3\n"
-    strip = [{k: v for k, v in child.items() if k not in ("run_id", "tags")} for child in async_children]
-    assert strip == [{k: v for k, v in child.items() if k not in ("run_id", "tags")} for child in sync_children]
+    unique = ("run_id", "tags", "start_time")  # differ between any two stores
+    strip = [{k: v for k, v in child.items() if k not in unique} for child in async_children]
+    assert strip == [{k: v for k, v in child.items() if k not in unique} for child in sync_children]
     assert tracker._process.poll() is not None  # the worker is gone
 
 
@@ -181,14 +182,14 @@ def test_when_the_main_process_dies_the_worker_ends_its_runs_killed(tmp_path):
 
 def test_the_cli_pipelines_only_when_asked(tmp_path, monkeypatch):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setattr(tracking_async, "_pipelining", False)
-    assert type(tracking_async.open_tracker(uri, "plain")) is Tracker
-    monkeypatch.setenv(tracking_async.TRACKER_ENV, "sync")
-    tracking_async.pipeline_runs()
-    assert type(tracking_async.open_tracker(uri, "sync")) is Tracker
-    monkeypatch.delenv(tracking_async.TRACKER_ENV)
-    tracking_async.pipeline_runs()
-    tracker = tracking_async.open_tracker(uri, "async")
-    assert isinstance(tracker, AsyncTracker) and tracking_async.open_tracker(uri, "async") is tracker
-    tracking_async.close_trackers()
+    monkeypatch.setattr(trackers, "_pipelining", False)
+    assert type(trackers.open_tracker(uri, "plain")) is Tracker
+    monkeypatch.setenv(trackers.TRACKER_ENV, "sync")
+    trackers.pipeline_runs()
+    assert type(trackers.open_tracker(uri, "sync")) is Tracker
+    monkeypatch.delenv(trackers.TRACKER_ENV)
+    trackers.pipeline_runs()
+    tracker = trackers.open_tracker(uri, "async")
+    assert isinstance(tracker, AsyncTracker) and trackers.open_tracker(uri, "async") is tracker
+    trackers.close_trackers()
     assert tracker._process.poll() is not None
