@@ -2,6 +2,7 @@
 the real CLI in a scratch folder."""
 
 import os
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -106,3 +107,11 @@ def recorded(tmp_path_factory):
         return done[args]
 
     return _recorded
+
+
+def png_size(path):
+    """(width, height) of a PNG file, read from its header."""
+    with open(path, "rb") as handle:
+        header = handle.read(24)
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", header[16:24])

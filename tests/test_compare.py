@@ -2,12 +2,12 @@
 
 import json
 import math
-import struct
 
 import pandas as pd
 import pytest
 
 from rnnexp.compare import compare_table, format_table, parse_args, varying_params, write_sweep_summary
+from conftest import png_size
 
 
 def run(name, hidden_size, rnn, status="FINISHED", metrics=None, shapes=None, **extra_params):
@@ -70,13 +70,6 @@ def test_empty_and_formatted():
     text = format_table(compare_table(RUNS))
     assert text.splitlines()[0].split()[:4] == ["name", "run_id", "hidden_size", "rnn"]
     assert "1e-07" in text and "FAILED" in text and len(text.splitlines()) == 4
-
-
-def png_size(path):
-    with open(path, "rb") as handle:
-        header = handle.read(24)
-    assert header[:8] == b"\x89PNG\r\n\x1a\n"
-    return struct.unpack(">II", header[16:24])
 
 
 def test_sweep_summary_writes_the_table_and_the_plot(tmp_path):

@@ -1,19 +1,12 @@
 """A run's state plots: files, pixel sizes, bounds for large runs (matplotlib, no TensorFlow)."""
 
-import struct
 import sys
 
 import numpy as np
 import pytest
 
 from rnnexp import plots
-
-
-def png_size(path):
-    with open(path, "rb") as handle:
-        header = handle.read(24)
-    assert header[:8] == b"\x89PNG\r\n\x1a\n"
-    return struct.unpack(">II", header[16:24])
+from conftest import png_size
 
 
 def test_hidden_states_of_the_lesson_batch(tmp_path):
