@@ -94,7 +94,7 @@ def check_forward(result: ForwardResult) -> ForwardResult:
     """
     spec, inputs, mask = result.spec, result.tensors["inputs"], result.encoded.mask
     result.reference = run_reference(spec.rnn, inputs, result.weights, mask)
-    twin = model.build_rnn(OTHER_API[spec.api], spec.rnn, spec.hidden_size)
+    twin = model.build_rnn(OTHER_API[spec.api], spec.rnn, spec.hidden_size, initialized=False)
     model.set_weights(twin, result.weights, inputs.shape)
     result.check_errors = {
         checks.REFERENCE: checks.tensor_errors(result.tensors, result.reference),

@@ -126,9 +126,11 @@ def record_forward(tracker, run_id: str, result, cfg: DictConfig, plain: dict, c
     tracker.write_and_log(run_id, write_forward_artifacts, result.spec.sequences, result.tensors,
                           result.weights, lengths, OmegaConf.to_yaml(plain))
     if cfg.plots.enabled:
+        shown = int(cfg.plots.max_sequences)  # a plot draws the first few sequences: only those are sent
+        cell_states = result.reference.get("cell_states")
         tracker.write_and_log(run_id, write_state_plots, list(result.spec.sequences), lengths,
-                              result.tensors["outputs"], result.reference.get("cell_states"),
-                              int(cfg.plots.max_sequences), artifact_path="plots")
+                              result.tensors["outputs"][:shown], None if cell_states is None else cell_states[:shown],
+                              shown, artifact_path="plots")
     hydra_dir = context.get("output_dir", Path(".")) / ".hydra"
     if context and hydra_dir.is_dir():
         tracker.log_folder(run_id, hydra_dir, ".hydra")

@@ -15,6 +15,12 @@ KERAS_CLASSES = {
 }
 STATE_NAMES = {"simple_rnn": ("state_h",), "lstm": ("state_h", "state_c"), "gru": ("state_h",)}
 WEIGHT_NAMES = ("kernel", "recurrent_kernel", "bias")
+# Run eagerly, Keras loops over time steps in Python, a few ms a step; a graph
+# (tf.function) loops inside TensorFlow but costs ~0.1 s to trace. From this
+# many steps on, the graph is the faster of the two (measured: 256 sequences of
+# 200 steps, hidden 256: 1.4 s eager, 0.4 s traced and run; the tensors are
+# identical).
+GRAPH_MIN_STEPS = 32
 
 
 def _keras():
@@ -32,7 +38,7 @@ def preload() -> None:
     _keras()
 
 
-def build_rnn(api: str, rnn: str, hidden_size: int, seed: Optional[int] = None):
+def build_rnn(api: str, rnn: str, hidden_size: int, seed: Optional[int] = None, initialized: bool = True):
     """Builds an unbuilt recurrent layer with return_sequences and return_state.
 
     Args:
@@ -42,6 +48,9 @@ def build_rnn(api: str, rnn: str, hidden_size: int, seed: Optional[int] = None):
         hidden_size: number of units, H.
         seed: if not None, seeds Keras (and Python, NumPy) first, so that the
             initial weights are the same for both APIs and on every rerun.
+        initialized: False starts every weight at zero instead of Keras's
+            random initializers (the orthogonal one is a QR decomposition),
+            for a layer whose weights are about to be set (`set_weights`).
 
     Returns:
         A Keras layer; calling it on (B, T, V) inputs gives (outputs, *states).
@@ -54,11 +63,12 @@ def build_rnn(api: str, rnn: str, hidden_size: int, seed: Optional[int] = None):
     if seed is not None:
         keras.utils.set_random_seed(seed)
     layer_name, cell_name = KERAS_CLASSES[rnn]
+    zeros = {} if initialized else {f"{kind}_initializer": "zeros" for kind in ("kernel", "recurrent", "bias")}
     if api == "cell":
-        cell = getattr(keras.layers, cell_name)(units=hidden_size)
+        cell = getattr(keras.layers, cell_name)(units=hidden_size, **zeros)
         return keras.layers.RNN(cell, return_sequences=True, return_state=True)
     return getattr(keras.layers, layer_name)(
-        units=hidden_size, return_sequences=True, return_state=True
+        units=hidden_size, return_sequences=True, return_state=True, **zeros
     )
 
 
@@ -74,8 +84,15 @@ def forward(layer, rnn: str, inputs: np.ndarray, mask: Optional[np.ndarray] = No
 
     Returns:
         {"outputs": (B, T, H), "state_h": (B, H)} plus "state_c": (B, H) for LSTM.
+        Sequences of GRAPH_MIN_STEPS steps or more run as a TensorFlow graph;
+        the numbers are the same either way.
     """
-    results = layer(inputs, mask=None if mask is None or mask.all() else mask)
+    call = layer
+    if inputs.shape[1] >= GRAPH_MIN_STEPS:
+        import tensorflow as tf
+
+        call = tf.function(layer)  # traced once for this call; the layer's variables are built inside
+    results = call(inputs, mask=None if mask is None or mask.all() else mask)
     outputs, *states = (np.asarray(t, dtype=np.float32) for t in results)
     return {"outputs": outputs, **dict(zip(STATE_NAMES[rnn], states))}
 

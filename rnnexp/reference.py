@@ -86,21 +86,27 @@ def run_reference(rnn: str, inputs: np.ndarray, weights: Dict[str, np.ndarray],
         raise ValueError(f"rnn={rnn!r}: expected one of {sorted(STEPS)}")
     step, n_states = STEPS[rnn]
     w = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}
-    x = np.asarray(inputs, dtype=np.float64)
-    batch, steps, _ = x.shape
+    # time-major (T, B, V), so that each step reads and writes contiguous rows
+    x = np.ascontiguousarray(np.asarray(inputs, dtype=np.float64).transpose(1, 0, 2))
+    steps, batch, _ = x.shape
     hidden = w["recurrent_kernel"].shape[0]
+    # (T, B, 1): which rows take a step; None when every row takes every step
+    keep = None if mask is None or np.all(mask) else np.asarray(mask, bool).T[:, :, None]
     state = tuple(np.zeros((batch, hidden)) for _ in range(n_states))  # h_0 = c_0 = 0
     output = np.zeros((batch, hidden))
-    outputs = np.zeros((batch, steps, hidden))
-    cell_states = np.zeros((batch, steps, hidden))
+    outputs = np.empty((steps, batch, hidden))
+    cell_states = np.empty((steps, batch, hidden)) if n_states == 2 else None
     for t in range(steps):
-        new_output, new_state = step(x[:, t], state, w)
-        keep = np.ones((batch, 1), bool) if mask is None else np.asarray(mask)[:, t, None]
-        output = np.where(keep, new_output, output)
-        state = tuple(np.where(keep, new, old) for new, old in zip(new_state, state))
-        outputs[:, t] = output
-        cell_states[:, t] = state[-1]
-    result = {"outputs": outputs, **dict(zip(STATE_NAMES[n_states], state))}
-    if n_states == 2:
-        result["cell_states"] = cell_states
+        new_output, new_state = step(x[t], state, w)
+        if keep is None:
+            output, state = new_output, new_state
+        else:  # a masked row carries its output and state over
+            output = np.where(keep[t], new_output, output)
+            state = tuple(np.where(keep[t], new, old) for new, old in zip(new_state, state))
+        outputs[t] = output
+        if cell_states is not None:
+            cell_states[t] = state[-1]
+    result = {"outputs": outputs.transpose(1, 0, 2), **dict(zip(STATE_NAMES[n_states], state))}
+    if cell_states is not None:
+        result["cell_states"] = cell_states.transpose(1, 0, 2)
     return result

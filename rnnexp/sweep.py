@@ -40,6 +40,7 @@ class SweepParentCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         # Hydra turns an Exception raised here into a warning and sweeps on;
         # SystemExit is not one, so these stop the sweep before it starts.
+        compose_sweep_points_once(config)  # the check's compositions serve the sweeper and launcher too
         try:
             problems = point_problems(config)
         except Exception:
@@ -56,7 +57,6 @@ class SweepParentCallback(Callback):
         except ConfigError as error:
             print(f"rnnexp: error: {error}", file=sys.stderr)
             raise SystemExit(2)
-        compose_sweep_points_once(config)  # checked above: Hydra need not compose each point twice more
         try:
             self._create_parent(config)
         except Exception:

@@ -1,11 +1,13 @@
-"""Each sweep point's config composed once instead of twice.
+"""Each sweep point's config composed once instead of three times.
 
-Hydra's basic sweeper composes every point of a batch before launching any
-(to fail early on a bad one), then the basic launcher composes each point
+rnnexp checks every point before the sweep starts (rnnexp.sweep_points);
+Hydra's basic sweeper then composes every point of a batch before launching
+any (to fail early on a bad one), and the basic launcher composes each point
 again to run it. A composition costs about as much as a small point's forward
-pass, so for a sweep of small points that is a third of the time. With these
-two, the composition the sweeper made is handed to the launcher instead: the
-very object Hydra made for that point, which the sweeper only looked at.
+pass, so for a sweep of small points that was a third of its time. With these
+two, the first composition of a point is handed to the later requests: the
+very object Hydra made for that point, which the check and the sweeper only
+looked at, and which the launcher then gives its job number and runs.
 """
 
 from collections import deque
@@ -21,26 +23,33 @@ MAX_KEPT = 256  # configs held between the sweeper's check and the launch
 
 class ReusingConfigLoader(ConfigLoader):
     """Hydra's config loader, keeping a sweep point's first composition for
-    the second request of the same overrides.
+    the later requests of the same overrides.
 
-    A config is handed out at most twice: to the first request for its
-    overrides, which under the basic sweeper is always its check, and to the
-    second, its launch. Overrides requested more often (a point listed twice)
-    are composed afresh from the third request on.
+    Args:
+        inner: the loader Hydra made.
+        uses: how many requests a composition serves: the check, the
+            sweeper's look and the launch make 3. The last request is always
+            the launch, the only one that changes the config. Overrides
+            requested more often (a point listed twice) are composed afresh
+            once their composition is used up.
     """
 
-    def __init__(self, inner: ConfigLoader):
-        self.inner = inner
-        self.kept: Dict[tuple, DictConfig] = {}
+    def __init__(self, inner: ConfigLoader, uses: int = 3):
+        self.inner, self.uses = inner, uses
+        self.kept: Dict[tuple, list] = {}  # overrides -> [config, requests left]
         self.requested = set()
 
     def load_sweep_config(self, master_config: DictConfig, sweep_overrides: List[str]) -> DictConfig:
         key = tuple(sweep_overrides)
         if key in self.kept:
-            return self.kept.pop(key)
+            entry = self.kept[key]
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self.kept[key]
+            return entry[0]
         config = self.inner.load_sweep_config(master_config, sweep_overrides)
-        if key not in self.requested and len(self.kept) < MAX_KEPT:
-            self.kept[key] = config
+        if key not in self.requested and len(self.kept) < MAX_KEPT and self.uses > 1:
+            self.kept[key] = [config, self.uses - 1]
         self.requested.add(key)
         return config
 
@@ -68,8 +77,8 @@ class ReusingConfigLoader(ConfigLoader):
 
 def compose_sweep_points_once(config: DictConfig) -> Optional[ReusingConfigLoader]:
     """Installs a ReusingConfigLoader for this multirun, if it uses the basic
-    sweeper and launcher. Call from `on_multirun_start`: Hydra hands its
-    config loader to the sweeper right after.
+    sweeper and launcher. Call from `on_multirun_start`, before the points are
+    checked: Hydra hands its config loader to the sweeper right after.
 
     Returns:
         The loader installed, or None when left as it was.

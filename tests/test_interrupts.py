@@ -25,6 +25,39 @@ def start_sweep(cwd: Path, env: dict, *args) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def descendants(pid: int) -> list:
+    """The process ids under `pid`, from /proc."""
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            children = (task / "children").read_text().split() if (task / "children").exists() else []
+            found += [int(child) for child in children]
+            todo += [int(child) for child in children]
+    return found
+
+
+def communicate_or_dump(proc: subprocess.Popen, timeout: float):
+    """proc.communicate(timeout); if it times out, every process of the tree
+    prints its threads' stacks (faulthandler, SIGUSR1) before it is killed,
+    and the test fails showing them."""
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        tree = [proc.pid] + descendants(proc.pid)
+        for pid in tree:
+            os.kill(pid, signal.SIGUSR1)
+        time.sleep(3)
+        for pid in tree:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        stdout, stderr = proc.communicate()
+        pytest.fail(f"processes {tree} still running {timeout} s after the signal; their stacks:\n"
+                    f"{stderr[-20000:]}\nstdout:\n{stdout[-3000:]}")
+
+
 def wait_for_line(proc: subprocess.Popen, prefix: str, timeout: float = 600) -> list:
     """Reads stdout until a line starts with `prefix`; returns the lines read."""
     deadline, lines = time.monotonic() + timeout, []
@@ -46,7 +79,7 @@ def test_signal_kills_the_current_run_and_stops_the_sweep(tmp_path, store, signu
         wait_for_line(proc, "injected pause for hidden_size=2")
         proc.send_signal(signum)
         sent = time.monotonic()
-        stdout, stderr = proc.communicate(timeout=300)
+        stdout, stderr = communicate_or_dump(proc, 120)
         print(f"{signal.Signals(signum).name}: process ended {time.monotonic() - sent:.1f} s after the signal")
     finally:
         if proc.poll() is None:

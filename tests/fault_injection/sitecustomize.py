@@ -8,11 +8,18 @@ on PYTHONPATH; rnnexp's code is unchanged. It wraps `rnnexp.model.build_rnn`:
 - RNNEXP_TEST_SKIP_POINT_CHECK=1: the launching process does not check the
   sweep's points first, as with a sweeper other than Hydra's basic one, so
   bad points reach their jobs.
+
+It also lets a test ask any process started with it (the CLI and its
+tracking worker) for every thread's stack, with SIGUSR1, when one hangs.
 """
 
+import faulthandler
 import os
+import signal
 import sys
 import time
+
+faulthandler.register(signal.SIGUSR1, all_threads=True)
 
 _FAIL = os.environ.get("RNNEXP_TEST_FAIL_HIDDEN_SIZE")
 _PAUSE = os.environ.get("RNNEXP_TEST_PAUSE_HIDDEN_SIZE")
