@@ -9,6 +9,7 @@ interrupted by SIGINT/SIGTERM.
 import atexit
 import os
 import sys
+import threading
 import traceback
 from pathlib import Path
 
@@ -66,7 +67,13 @@ def exit_now(code) -> None:
     seconds, as much as a dozen small sweep points. Nothing is lost by it: the
     runs are recorded by then (`close_trackers` waited for the tracking worker),
     the atexit handlers still run (logging's closes the job's log file), and
-    the console streams are flushed."""
+    the console streams are flushed.
+
+    A process with more to wind down (threads, worker processes: a joblib
+    launcher's pool) exits the usual way, which stops those first."""
+    multiprocessing = sys.modules.get("multiprocessing")
+    if threading.active_count() > 1 or (multiprocessing is not None and multiprocessing.active_children()):
+        raise SystemExit(code)
     if isinstance(code, str):  # SystemExit("message"), as sys.exit prints it
         print(code, file=sys.stderr)
         code = 1

@@ -150,8 +150,9 @@ def sweep_figure(path: Path, names: Sequence[str], norms: Sequence[float],
             bottom.axhline(tolerances[check], color=color, linestyle="--", linewidth=1)
     bottom.set_yscale("log")
     bottom.set_ylabel(f"max abs error (0 drawn at {floor:g})", fontsize=9)
-    bottom.legend(title="check.*_max_abs_err\n(dashed: tolerance)", fontsize=7, title_fontsize=7, loc="upper left",
-                  bbox_to_anchor=(1.0, 1.0), frameon=False)
+    if checks:  # none when no point got as far as its checks
+        bottom.legend(title="check.*_max_abs_err\n(dashed: tolerance)", fontsize=7, title_fontsize=7,
+                      loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     every = max(1, -(-count // MAX_TICKS))
     bottom.set_xticks(x[::every], [name[:32] for name in names[::every]], rotation=35, ha="right", fontsize=7)
     for axis in (top, bottom):

@@ -7,9 +7,11 @@ To signal while a run is surely in progress, the test's fault injection
 run and says so on stdout."""
 
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -37,36 +39,66 @@ def descendants(pid: int) -> list:
     return found
 
 
-def communicate_or_dump(proc: subprocess.Popen, timeout: float):
-    """proc.communicate(timeout); if it times out, every process of the tree
-    prints its threads' stacks (faulthandler, SIGUSR1) before it is killed,
-    and the test fails showing them."""
-    try:
-        return proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        tree = [proc.pid] + descendants(proc.pid)
-        for pid in tree:
-            os.kill(pid, signal.SIGUSR1)
-        time.sleep(3)
-        for pid in tree:
+class Output:
+    """Reads a process's stdout and stderr in threads, so that neither pipe
+    fills up and a wait for a line ends in time, with the output so far."""
+
+    def __init__(self, proc: subprocess.Popen):
+        self.proc, self.lines, self.stdout, self.stderr = proc, queue.Queue(), [], []
+        self.threads = [threading.Thread(target=self._pump, args=(proc.stdout, self.stdout, True), daemon=True),
+                        threading.Thread(target=self._pump, args=(proc.stderr, self.stderr, False), daemon=True)]
+        for thread in self.threads:
+            thread.start()
+
+    def _pump(self, stream, kept: list, announce: bool) -> None:
+        for line in stream:
+            kept.append(line)
+            if announce:
+                self.lines.put(line)
+        if announce:
+            self.lines.put(None)  # end of stdout
+
+    def tails(self) -> str:
+        return f"stdout:\n{''.join(self.stdout)[-3000:]}\nstderr:\n{''.join(self.stderr)[-20000:]}"
+
+    def wait_for_line(self, prefix: str, timeout: float = 600) -> None:
+        """Returns once stdout has a line starting with `prefix`; fails the
+        test if stdout ends or `timeout` seconds pass first."""
+        deadline = time.monotonic() + timeout
+        while True:
             try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        stdout, stderr = proc.communicate()
-        pytest.fail(f"processes {tree} still running {timeout} s after the signal; their stacks:\n"
-                    f"{stderr[-20000:]}\nstdout:\n{stdout[-3000:]}")
+                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                line = None
+            if line is None:
+                pytest.fail(f"never saw a line starting {prefix!r}\n{self.tails()}")
+            if line.startswith(prefix):
+                return
 
-
-def wait_for_line(proc: subprocess.Popen, prefix: str, timeout: float = 600) -> list:
-    """Reads stdout until a line starts with `prefix`; returns the lines read."""
-    deadline, lines = time.monotonic() + timeout, []
-    for line in proc.stdout:
-        lines.append(line)
-        if line.startswith(prefix) or time.monotonic() > deadline:
-            break
-    assert lines and lines[-1].startswith(prefix), f"never saw {prefix!r}:\n{''.join(lines)[-3000:]}"
-    return lines
+    def finish(self, timeout: float):
+        """Waits for the process to exit and returns (stdout, stderr). If it
+        is still running after `timeout` s, every process of its tree prints
+        its threads' stacks (faulthandler, SIGUSR1) before it is killed, and
+        the test fails showing them."""
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            tree = [self.proc.pid] + descendants(self.proc.pid)
+            for pid in tree:
+                os.kill(pid, signal.SIGUSR1)
+            time.sleep(3)
+            for pid in tree:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            self.proc.wait()
+            for thread in self.threads:
+                thread.join(timeout=10)
+            pytest.fail(f"processes {tree} still running {timeout} s after the signal; their stacks:\n{self.tails()}")
+        for thread in self.threads:  # the pipes close once the tracking worker has exited too
+            thread.join(timeout=timeout)
+        return "".join(self.stdout), "".join(self.stderr)
 
 
 @pytest.mark.slow
@@ -74,17 +106,18 @@ def wait_for_line(proc: subprocess.Popen, prefix: str, timeout: float = 600) -> 
 def test_signal_kills_the_current_run_and_stops_the_sweep(tmp_path, store, signum):
     proc = start_sweep(tmp_path, {"RNNEXP_TEST_PAUSE_HIDDEN_SIZE": "2"},
                        "hidden_size=1,2,3", "data=char_h", "-m")
+    output = Output(proc)
     try:
-        wait_for_line(proc, "Recorded run 'hidden_size=1")
-        wait_for_line(proc, "injected pause for hidden_size=2")
+        output.wait_for_line("Recorded run 'hidden_size=1")
+        output.wait_for_line("injected pause for hidden_size=2")
         proc.send_signal(signum)
         sent = time.monotonic()
-        stdout, stderr = communicate_or_dump(proc, 120)
+        stdout, stderr = output.finish(120)
         print(f"{signal.Signals(signum).name}: process ended {time.monotonic() - sent:.1f} s after the signal")
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.communicate()
+            proc.wait()
     assert proc.returncode == 128 + signum, stderr[-3000:]
     assert "rnnexp: interrupted" in stderr
     assert "Recorded run 'hidden_size=3" not in stdout  # the sweep stopped

@@ -29,14 +29,14 @@ if _FAIL or _PAUSE:
 
     _build_rnn = rnnexp.model.build_rnn
 
-    def _faulty_build_rnn(api, rnn, hidden_size, seed=None):
+    def _faulty_build_rnn(api, rnn, hidden_size, seed=None, **options):
         if _FAIL and hidden_size == int(_FAIL):
             raise RuntimeError(f"injected fault for hidden_size={hidden_size}")
         if _PAUSE and hidden_size == int(_PAUSE):
             print(f"injected pause for hidden_size={hidden_size}", flush=True)
             sys.stdout.flush()
             time.sleep(600)
-        return _build_rnn(api, rnn, hidden_size, seed)
+        return _build_rnn(api, rnn, hidden_size, seed, **options)
 
     rnnexp.model.build_rnn = _faulty_build_rnn
 
