@@ -44,17 +44,26 @@ def states_table(sequences: Sequence[str], tensors: Dict[str, np.ndarray], lengt
 def write_forward_artifacts(folder: Path, sequences: Sequence[str], tensors: Dict[str, np.ndarray],
                             weights: Dict[str, np.ndarray], lengths: np.ndarray, config_yaml: str) -> Path:
     """Writes the layout above, plus the resolved config as `config.yaml`, into
-    `folder` (created) and returns it."""
+    `folder` (created) and returns it. With `weights` empty, `weights/` is
+    left for `write_weights`."""
     folder = Path(folder)
     (folder / "config.yaml").write_text(config_yaml)
-    for sub in ("tensors", "weights", "tables"):
+    for sub in ("tensors", "tables"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     shapes = {name: list(array.shape) for name, array in tensors.items()}
     (folder / "shapes.json").write_text(json.dumps(shapes) + "\n")
     for name, array in tensors.items():
         np.save(folder / "tensors" / f"{name}.npy", array)
     np.save(folder / "tensors" / "lengths.npy", np.asarray(lengths))
-    for name, array in weights.items():
-        np.save(folder / "weights" / f"{name}.npy", array)
+    if weights:
+        write_weights(folder, weights)
     states_table(sequences, tensors, lengths).to_csv(folder / "tables" / "states.csv", index=False)
     return folder
+
+
+def write_weights(folder: Path, weights: Dict[str, np.ndarray]) -> Path:
+    """Writes `weights/<name>.npy` into `folder` and returns it."""
+    (Path(folder) / "weights").mkdir(parents=True, exist_ok=True)
+    for name, array in weights.items():
+        np.save(Path(folder) / "weights" / f"{name}.npy", array)
+    return Path(folder)

@@ -20,6 +20,7 @@ LAST_OUTPUT = "check.last_output_state_max_abs_err"  # the lesson: outputs[:, -1
 # sequences while any wrong weight, gate order or bias shows up far above it.
 # The two Keras APIs run the same float32 ops, so they agree almost exactly.
 TOLERANCES = {REFERENCE: 1e-5, API_PARITY: 1e-6, LAST_OUTPUT: 1e-6}
+ROWS_PER_BLOCK = 32  # sequences compared at a time (see max_abs_difference)
 
 COMPARED_WITH = {
     REFERENCE: "the NumPy reference recurrence on the recorded inputs and weights",
@@ -45,9 +46,20 @@ def tensor_errors(actual: Mapping[str, np.ndarray], expected: Mapping[str, np.nd
         if name not in expected or np.shape(expected[name]) != np.shape(array):
             got = np.shape(expected[name]) if name in expected else "nothing"
             raise ValueError(f"{name}: expected a tensor of shape {np.shape(array)} to compare with, got {got}")
-        diff = np.subtract(array, expected[name], dtype=np.float64)  # one float64 array, no copies of the inputs
-        errors[name] = float(np.abs(diff, out=diff).max()) if diff.size else 0.0
+        errors[name] = max_abs_difference(array, expected[name])
     return errors
+
+
+def max_abs_difference(a: np.ndarray, b: np.ndarray) -> float:
+    """max |a - b| in float64, a block of ROWS_PER_BLOCK rows (sequences) at
+    a time, so that the float64 difference never takes more memory than a
+    block's worth; 0.0 for empty arrays."""
+    worst = 0.0
+    for start in range(0, len(a), ROWS_PER_BLOCK):
+        diff = np.subtract(a[start:start + ROWS_PER_BLOCK], b[start:start + ROWS_PER_BLOCK], dtype=np.float64)
+        if diff.size:
+            worst = max(worst, float(np.abs(diff, out=diff).max()))
+    return worst
 
 
 def last_output_errors(tensors: Mapping[str, np.ndarray]) -> Dict[str, float]:

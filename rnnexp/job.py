@@ -101,30 +101,47 @@ def run_job(cfg: DictConfig):
         from rnnexp.train_job import run_train_job
 
         return run_train_job(cfg, plain, context, tracker, name, params, tags, parent)
-    from rnnexp.experiment import Spec, run_forward
+    from rnnexp import experiment
     from rnnexp.console import describe
 
     with tracker.run(name, params, tags, parent) as run_id:
-        result = run_forward(Spec.from_config(cfg))
+        result = experiment.forward_pass(experiment.Spec.from_config(cfg))
+        record_tensors(tracker, run_id, result, plain)  # an AsyncTracker writes them while the checks run here
+        experiment.check_forward(result)
         print(describe(result))
-        record_forward(tracker, run_id, result, cfg, plain, context)
+        record_checks(tracker, run_id, result, cfg, context)
     print(f"Recorded run '{name}' ({run_id}) in experiment '{tracker.experiment_name}' "
           f"at {tracker.tracking_uri}: {tracker.run_url(run_id)}")
     return result
 
 
 def record_forward(tracker, run_id: str, result, cfg: DictConfig, plain: dict, context: dict) -> None:
-    """Logs a forward pass's artifacts, plots and metrics to `run_id`, then
-    raises CheckFailed if a check exceeded its tolerance (after logging, so the
-    FAILED run keeps its numbers)."""
+    """Logs a checked forward pass: `record_tensors`, then `record_checks`."""
+    record_tensors(tracker, run_id, result, plain)
+    record_checks(tracker, run_id, result, cfg, context)
+
+
+def record_tensors(tracker, run_id: str, result, plain: dict) -> None:
+    """Logs what the forward pass gave, the bulk of a run's record: shapes,
+    tensors, the states table and the resolved config (rnnexp.artifacts)."""
     from rnnexp.artifacts import write_forward_artifacts
+
+    tracker.write_and_log(run_id, write_forward_artifacts, result.spec.sequences, result.tensors,
+                          {}, result.encoded.lengths, OmegaConf.to_yaml(plain))
+
+
+def record_checks(tracker, run_id: str, result, cfg: DictConfig, context: dict) -> None:
+    """Logs what the checks used and found: the weights (as the checks read
+    them), the plots, the job's .hydra folder and the metrics; then raises
+    CheckFailed if a check exceeded its tolerance (after logging, so the
+    FAILED run keeps its numbers)."""
+    from rnnexp.artifacts import write_weights
     from rnnexp.checks import raise_for_failures
     from rnnexp.plots import write_state_plots
     from rnnexp.tracking import SHAPES_TAG
 
     lengths = result.encoded.lengths
-    tracker.write_and_log(run_id, write_forward_artifacts, result.spec.sequences, result.tensors,
-                          result.weights, lengths, OmegaConf.to_yaml(plain))
+    tracker.write_and_log(run_id, write_weights, result.weights)
     if cfg.plots.enabled:
         shown = int(cfg.plots.max_sequences)  # a plot draws the first few sequences: only those are sent
         cell_states = result.reference.get("cell_states")

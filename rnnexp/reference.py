@@ -86,8 +86,9 @@ def run_reference(rnn: str, inputs: np.ndarray, weights: Dict[str, np.ndarray],
         raise ValueError(f"rnn={rnn!r}: expected one of {sorted(STEPS)}")
     step, n_states = STEPS[rnn]
     w = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}
-    # time-major (T, B, V), so that each step reads and writes contiguous rows
-    x = np.ascontiguousarray(np.asarray(inputs, dtype=np.float64).transpose(1, 0, 2))
+    # time-major (T, B, V): each step reads contiguous rows, converted to
+    # float64 one step at a time rather than all at once
+    x = np.ascontiguousarray(np.asarray(inputs).transpose(1, 0, 2))
     steps, batch, _ = x.shape
     hidden = w["recurrent_kernel"].shape[0]
     # (T, B, 1): which rows take a step; None when every row takes every step
@@ -97,7 +98,7 @@ def run_reference(rnn: str, inputs: np.ndarray, weights: Dict[str, np.ndarray],
     outputs = np.empty((steps, batch, hidden))
     cell_states = np.empty((steps, batch, hidden)) if n_states == 2 else None
     for t in range(steps):
-        new_output, new_state = step(x[t], state, w)
+        new_output, new_state = step(x[t].astype(np.float64), state, w)
         if keep is None:
             output, state = new_output, new_state
         else:  # a masked row carries its output and state over

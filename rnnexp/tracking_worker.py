@@ -57,23 +57,28 @@ class Worker:
         threading.Thread(target=self._read, args=(requests,), daemon=True).start()
         threading.Thread(target=run_writers, args=(self.jobs, self._report_written, self.opened), daemon=True).start()
         while not (self.closing and not self.held and not sum(self.pending.values())):
-            item = self.inbox.get()[2]
-            if item == EOF:
-                self.closing = self.closing or "eof"
-            elif item[0] == "__written__":
-                self._written(*item[1:])
-            elif self.held:
-                self.held.append(item)
-            else:
-                self._route(item)
+            # handled in a call of its own, so that its arrays are freed once
+            # it is done with, not when the next message comes
+            self._handle(self.inbox.get()[2])
         if self.closing == "eof":
             self._end_open_runs("KILLED", "the main process ended without ending this run")
+
+    def _handle(self, item) -> None:
+        if item == EOF:
+            self.closing = self.closing or "eof"
+        elif item[0] == "__written__":
+            self._written(*item[1:])
+        elif self.held:
+            self.held.append(item)
+        else:
+            self._route(item)
 
     def _read(self, requests: Connection) -> None:
         try:
             while True:
                 message = tracking_wire.recv(requests)
                 self._put(URGENT if message[1] in UNORDERED_CALLS else IN_TURN, message)
+                message = None  # not held while waiting for the next one
         except (EOFError, OSError):
             self._put(IN_TURN, EOF)
 

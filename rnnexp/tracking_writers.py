@@ -24,7 +24,9 @@ def run_writers(jobs: "queue.Queue", report: Callable[..., None], store_open: th
             pass
     while True:
         run_id, packed = jobs.get()
-        report(run_id, *write(packed))
+        outcome = write(packed)
+        packed = None  # its arrays are freed now, not when the next job comes
+        report(run_id, *outcome)
 
 
 def write(packed) -> Tuple[Optional[str], Optional[str], Optional[str]]:
