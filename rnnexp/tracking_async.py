@@ -35,6 +35,19 @@ RUN_CALLS = ASYNC_CALLS  # their first argument is a run id: the worker keeps ea
 INHERITED = ("run", "end", "run_url")  # built on the calls above; they work as they are
 
 
+# The worker holds each run's tensors only while it writes them. glibc serves
+# allocations from 128 kB up from their own mappings, returned when freed, but
+# raises that bar to the size of each mapping freed (up to 32 MB), after which
+# freed tensors stay in its heap. A fixed bar keeps it: what the worker has
+# written no longer counts in the process tree's memory.
+WORKER_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(1 << 20)}
+
+
+def worker_environment() -> Dict[str, str]:
+    """This process's environment, plus WORKER_MALLOC unless already set."""
+    return {**WORKER_MALLOC, **os.environ}
+
+
 class TrackingError(RuntimeError):
     """Something the tracking worker was asked to do failed, or it died."""
 
@@ -53,7 +66,7 @@ class AsyncTracker(Tracker):
         replies_r, replies_w = os.pipe()
         code = WORKER_CODE.format(root=PACKAGE_ROOT, requests=requests_r, replies=replies_w)
         self._process = subprocess.Popen([sys.executable, "-c", code], pass_fds=(requests_r, replies_w),
-                                         stdin=subprocess.DEVNULL)
+                                         stdin=subprocess.DEVNULL, env=worker_environment())
         os.close(requests_r)
         os.close(replies_w)
         self._requests = Connection(requests_w, readable=False)
