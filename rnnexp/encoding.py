@@ -9,12 +9,15 @@ real, so the RNN skips the padding and each sequence's final state is the state
 after its own last character.
 """
 
-from dataclasses import dataclass
-from typing import Sequence
+from __future__ import annotations  # annotations name np.ndarray without importing NumPy
 
-import numpy as np
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Sequence
 
 from rnnexp.errors import ConfigError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,8 @@ def one_hot(vocab: Sequence[str], sequences: Sequence[str]) -> Encoded:
     Raises:
         ConfigError: naming the offending key, value and position.
     """
+    import numpy as np  # here: the checks above run before a config error's exit, which needs no NumPy
+
     check_vocab(vocab)
     check_sequences(vocab, sequences)
     index = {token: i for i, token in enumerate(vocab)}

@@ -1,11 +1,15 @@
 """Builds and runs the Keras RNN. The only module that imports Keras/TensorFlow,
 and only inside functions, so that `--help`, `--cfg job` and config errors never
-pay for the TensorFlow import.
+pay for the TensorFlow import (nor for NumPy's: the config checks read
+`OPTIMIZERS` from here).
 """
 
-from typing import Dict, List, Optional
+from __future__ import annotations  # annotations name np.ndarray without importing NumPy
 
-import numpy as np
+from typing import TYPE_CHECKING, Dict, List, Optional
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # rnn option -> (Keras layer class, Keras cell class)
 KERAS_CLASSES = {
@@ -93,6 +97,8 @@ def forward(layer, rnn: str, inputs: np.ndarray, mask: Optional[np.ndarray] = No
 
         call = tf.function(layer)  # traced once for this call; the layer's variables are built inside
     results = call(inputs, mask=None if mask is None or mask.all() else mask)
+    import numpy as np
+
     outputs, *states = (np.asarray(t, dtype=np.float32) for t in results)
     return {"outputs": outputs, **dict(zip(STATE_NAMES[rnn], states))}
 
@@ -100,6 +106,8 @@ def forward(layer, rnn: str, inputs: np.ndarray, mask: Optional[np.ndarray] = No
 def get_weights(layer) -> Dict[str, np.ndarray]:
     """The cell's weights under Keras's own names: kernel (V, G*H),
     recurrent_kernel (H, G*H), bias (G*H,) or (2, 3H) for GRU with reset_after."""
+    import numpy as np
+
     return {w.name: np.asarray(w.numpy()) for w in layer.weights}
 
 
@@ -175,6 +183,8 @@ def fit(model, inputs: np.ndarray, targets: np.ndarray, mask: np.ndarray, epochs
         {"loss": [...], "accuracy": [...]}, one value per epoch: the mean over
         that epoch's real steps of the values Keras reports per batch.
     """
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     history = {"loss": [], "accuracy": []}
     for _ in range(epochs):
@@ -194,6 +204,8 @@ def fit(model, inputs: np.ndarray, targets: np.ndarray, mask: np.ndarray, epochs
 
 def predict(model, inputs: np.ndarray) -> np.ndarray:
     """The model's next-character probabilities (B, T, V) for `inputs` (B, T, V)."""
+    import numpy as np
+
     return np.asarray(model.predict_on_batch(inputs), dtype=np.float32)
 
 

@@ -19,8 +19,8 @@ import numpy as np
 
 from rnnexp import model
 from rnnexp.encoding import Encoded, one_hot
-from rnnexp.errors import ConfigError
 from rnnexp.experiment import ForwardResult, Spec, _plain, check_forward
+from rnnexp.validation import check_trainable
 
 
 @dataclass(frozen=True)
@@ -41,16 +41,6 @@ class TrainSettings:
 class NextCharData:
     encoded: Encoded  # the inputs: each sequence's characters [:-1], one-hot (B, T-1, V)
     targets: np.ndarray  # (B, T-1) int64, the index of each next character; 0 where padded
-
-
-def check_trainable(sequences: Sequence[str]) -> None:
-    """Raises ConfigError unless every sequence has a next character to learn."""
-    for row, sequence in enumerate(sequences):
-        if len(sequence) < 2:
-            raise ConfigError(
-                f"data.sequences[{row}]", sequence, "at least 2 characters for task=train",
-                "the inputs are a sequence's characters [:-1] and the targets its characters [1:]",
-            )
 
 
 def next_char_data(vocab: Sequence[str], sequences: Sequence[str]) -> NextCharData:

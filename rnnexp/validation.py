@@ -6,11 +6,11 @@ was expected.
 """
 
 import math
+from typing import Sequence
 
 from rnnexp.encoding import check_sequences, check_vocab
 from rnnexp.errors import ConfigError
 from rnnexp.model import OPTIMIZERS
-from rnnexp.training import check_trainable
 
 
 def validate(cfg) -> None:
@@ -46,3 +46,13 @@ def validate_train(train, sequences) -> None:
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not math.isfinite(rate) or rate <= 0:
         raise ConfigError("train.learning_rate", rate, "a positive finite number")
     check_trainable(sequences)
+
+
+def check_trainable(sequences: Sequence[str]) -> None:
+    """Raises ConfigError unless every sequence has a next character to learn."""
+    for row, sequence in enumerate(sequences):
+        if len(sequence) < 2:
+            raise ConfigError(
+                f"data.sequences[{row}]", sequence, "at least 2 characters for task=train",
+                "the inputs are a sequence's characters [:-1] and the targets its characters [1:]",
+            )

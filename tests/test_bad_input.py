@@ -87,3 +87,13 @@ def test_full_error_shows_the_trace(cli):
     proc = cli("hidden_size=0", check=False, env={"HYDRA_FULL_ERROR": "1"})
     assert proc.returncode != 0
     assert "Traceback" in proc.stderr and "ConfigError: hidden_size=0" in proc.stderr
+
+
+@pytest.mark.slow
+def test_a_bad_value_fails_without_importing_numpy_either(cli):
+    """NumPy costs 0.15-0.4 s to import here: a config error does without it,
+    so that it stays within a second."""
+    proc = cli("data.sequences=[hello,hexlo]", check=False, env={"PYTHONPROFILEIMPORTTIME": "1"})
+    modules = imported_modules(proc.stderr)
+    assert proc.returncode == 2 and "rnnexp.validation" in modules
+    assert sorted(m for m in modules if m.split(".")[0] == "numpy") == []
