@@ -80,7 +80,7 @@ def one_hot(vocab: Sequence[str], sequences: Sequence[str]) -> Encoded:
     Raises:
         ConfigError: naming the offending key, value and position.
     """
-    import numpy as np  # here: the checks above run before a config error's exit, which needs no NumPy
+    import numpy as np  # here, not at the top: the config checks use this module and need no NumPy
 
     check_vocab(vocab)
     check_sequences(vocab, sequences)

@@ -1,15 +1,13 @@
 """Builds and runs the Keras RNN. The only module that imports Keras/TensorFlow,
 and only inside functions, so that `--help`, `--cfg job` and config errors never
-pay for the TensorFlow import (nor for NumPy's: the config checks read
-`OPTIMIZERS` from here).
+pay for the TensorFlow import.
 """
 
-from __future__ import annotations  # annotations name np.ndarray without importing NumPy
+from typing import Dict, List, Optional
 
-from typing import TYPE_CHECKING, Dict, List, Optional
+import numpy as np
 
-if TYPE_CHECKING:
-    import numpy as np
+from rnnexp.schema import OPTIMIZERS
 
 # rnn option -> (Keras layer class, Keras cell class)
 KERAS_CLASSES = {
@@ -97,8 +95,6 @@ def forward(layer, rnn: str, inputs: np.ndarray, mask: Optional[np.ndarray] = No
 
         call = tf.function(layer)  # traced once for this call; the layer's variables are built inside
     results = call(inputs, mask=None if mask is None or mask.all() else mask)
-    import numpy as np
-
     outputs, *states = (np.asarray(t, dtype=np.float32) for t in results)
     return {"outputs": outputs, **dict(zip(STATE_NAMES[rnn], states))}
 
@@ -106,8 +102,6 @@ def forward(layer, rnn: str, inputs: np.ndarray, mask: Optional[np.ndarray] = No
 def get_weights(layer) -> Dict[str, np.ndarray]:
     """The cell's weights under Keras's own names: kernel (V, G*H),
     recurrent_kernel (H, G*H), bias (G*H,) or (2, 3H) for GRU with reset_after."""
-    import numpy as np
-
     return {w.name: np.asarray(w.numpy()) for w in layer.weights}
 
 
@@ -116,18 +110,6 @@ def set_weights(layer, weights: Dict[str, np.ndarray], input_shape) -> None:
     if not layer.built:
         layer.build(tuple(input_shape))
     layer.set_weights([weights[w.name] for w in layer.weights])
-
-
-# optimizer option -> Keras optimizer class; rnnexp.validation checks names
-# against this before Keras is imported.
-OPTIMIZERS = {
-    "adam": "Adam",
-    "adamw": "AdamW",
-    "sgd": "SGD",
-    "rmsprop": "RMSprop",
-    "adagrad": "Adagrad",
-    "nadam": "Nadam",
-}
 
 
 def build_next_char_model(layer, vocab_size: int, optimizer: str, learning_rate: float):
@@ -183,8 +165,6 @@ def fit(model, inputs: np.ndarray, targets: np.ndarray, mask: np.ndarray, epochs
         {"loss": [...], "accuracy": [...]}, one value per epoch: the mean over
         that epoch's real steps of the values Keras reports per batch.
     """
-    import numpy as np
-
     rng = np.random.default_rng(seed)
     history = {"loss": [], "accuracy": []}
     for _ in range(epochs):
@@ -204,8 +184,6 @@ def fit(model, inputs: np.ndarray, targets: np.ndarray, mask: np.ndarray, epochs
 
 def predict(model, inputs: np.ndarray) -> np.ndarray:
     """The model's next-character probabilities (B, T, V) for `inputs` (B, T, V)."""
-    import numpy as np
-
     return np.asarray(model.predict_on_batch(inputs), dtype=np.float32)
 
 

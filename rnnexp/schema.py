@@ -44,6 +44,18 @@ class DataConfig:
     sequences: List[str] = MISSING
 
 
+# train.optimizer option -> Keras optimizer class name. rnnexp.validation
+# checks names against it before Keras is imported; rnnexp.model builds them.
+OPTIMIZERS = {
+    "adam": "Adam",
+    "adamw": "AdamW",
+    "sgd": "SGD",
+    "rmsprop": "RMSprop",
+    "adagrad": "Adagrad",
+    "nadam": "Nadam",
+}
+
+
 @dataclass
 class TrainConfig:
     """Settings of `task=train`; validated in rnnexp.validation. The defaults
@@ -52,7 +64,7 @@ class TrainConfig:
     seeds in 10 stuck (README, "Training")."""
 
     epochs: int = 300
-    # A Keras optimizer by name; rnnexp.model.OPTIMIZERS lists those accepted.
+    # A Keras optimizer by name; OPTIMIZERS above lists those accepted.
     optimizer: str = "rmsprop"
     learning_rate: float = 0.1
     # Sequences per gradient step; the batches are reshuffled every epoch.

@@ -18,7 +18,7 @@ from omegaconf import DictConfig
 
 BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
 BASIC_LAUNCHER = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
-MAX_KEPT = 256  # configs held between the sweeper's check and the launch
+MAX_KEPT = 256  # configs held between a point's check and its launch
 
 
 class ReusingConfigLoader(ConfigLoader):

@@ -10,7 +10,7 @@ from typing import Sequence
 
 from rnnexp.encoding import check_sequences, check_vocab
 from rnnexp.errors import ConfigError
-from rnnexp.model import OPTIMIZERS
+from rnnexp.schema import OPTIMIZERS
 
 
 def validate(cfg) -> None:
