@@ -6,6 +6,7 @@ A run's status always ends honest: FINISHED, FAILED (error recorded as the tag
 """
 
 import os
+import shutil
 import tempfile
 import time
 from contextlib import contextmanager
@@ -200,6 +201,19 @@ class Tracker:
         with tempfile.TemporaryDirectory(prefix="rnnexp-") as tmp:
             writer(Path(tmp), *args)
             self.log_folder(run_id, Path(tmp), artifact_path)
+
+    def write_here_and_log(self, run_id: str, writer: Callable[..., object], *args,
+                           artifact_path: Optional[str] = None) -> None:
+        """`write_and_log`, with `writer` run in this process whatever the
+        tracker: for bulky arrays, cheaper to write than to hand over."""
+        self.write_and_log(run_id, writer, *args, artifact_path=artifact_path)
+
+    def log_folder_and_remove(self, run_id: str, folder: str, artifact_path: Optional[str] = None) -> None:
+        """`log_folder`, then deletes `folder`, which the caller handed over."""
+        try:
+            self.log_folder(run_id, Path(folder), artifact_path)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def terminate(self, run_id: str, status: str) -> None:
         self.client.set_terminated(run_id, status)

@@ -16,8 +16,10 @@ Which processes use it: rnnexp.trackers.
 """
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Dict, Optional, Tuple
@@ -30,7 +32,7 @@ PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 # unless it is there already (as site-packages is).
 WORKER_CODE = ("import sys; root = {root!r}; sys.path.insert(0, root) if root not in sys.path else None; "
                "from rnnexp.tracking_worker import serve; serve({requests}, {replies})")
-ASYNC_CALLS = ("log_params", "log_metrics", "set_tags", "terminate", "write_and_log")
+ASYNC_CALLS = ("log_params", "log_metrics", "set_tags", "terminate", "write_and_log", "log_folder_and_remove")
 RUN_CALLS = ASYNC_CALLS  # their first argument is a run id: the worker keeps each run's calls in order
 INHERITED = ("run", "end", "run_url")  # built on the calls above; they work as they are
 
@@ -113,6 +115,18 @@ class AsyncTracker(Tracker):
             raise TypeError(f"writer={writer!r}: expected a module-level function of an importable module "
                             f"(the tracking worker imports it by name)")
         self._post("write_and_log", run_id, writer, *args, artifact_path=artifact_path)
+
+    def write_here_and_log(self, run_id, writer, *args, artifact_path=None) -> None:
+        """Runs `writer` here, into a temporary folder that the worker logs and
+        then deletes: the arrays never cross the pipe (pickling and sending a
+        large run's 70 MB took longer than writing them) nor sit in the worker."""
+        folder = tempfile.mkdtemp(prefix="rnnexp-")
+        try:
+            writer(Path(folder), *args)
+            self._post("log_folder_and_remove", run_id, folder, artifact_path)
+        except BaseException:  # not handed over: nobody else will delete it
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
 
     def log_keras_model(self, run_id: str, *args, **kwargs):
         """Runs here, not in the worker: a Keras model does not cross

@@ -5,7 +5,9 @@ read back with MlflowClient."""
 import numpy as np
 import pytest
 
+from rnnexp import plots
 from rnnexp.errors import CheckFailed
+from conftest import png_size
 
 pytestmark = pytest.mark.slow
 
@@ -93,6 +95,10 @@ def test_ragged_lstm_cell_api_passes_every_check_and_plots_the_cell_state(job):
     assert run.data.tags["rnnexp.shapes"] == (
         '{"inputs": [3, 5, 4], "outputs": [3, 5, 3], "state_h": [3, 3], "state_c": [3, 3]}')
     assert "plots/states.png" in artifact_paths(job.client, run.info.run_id)
+    # drawn after the checks, with the reference's cell state as a second panel:
+    # two panels of 3 units are (0.4 + 2 * 3.06) inches high, one is 3.46
+    png = job.client.download_artifacts(run.info.run_id, "plots/states.png")
+    assert png_size(png)[1] == pytest.approx((0.4 + 2 * (1.0 + 0.02 * 3 + 2.0)) * plots.DPI, abs=2)
 
 
 def test_plots_can_be_turned_off(job):

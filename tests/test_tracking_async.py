@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from rnnexp import trackers
-from rnnexp.artifacts import write_forward_artifacts
+from rnnexp.artifacts import write_forward_artifacts, write_tensors
 from rnnexp.encoding import one_hot
 from rnnexp.tracking import ERROR_TAG, Tracker
 from rnnexp.tracking_async import AsyncTracker, TrackingError
@@ -52,6 +52,8 @@ def record_sample(tracker: Tracker, hydra_dir: Path) -> list:
     with tracker.run("point", {"hidden_size": "3", "data.vocab": "[\"h\", \"e\"]"}, {"rnnexp.role": "point"}, parent) as run_id:
         tracker.write_and_log(run_id, write_forward_artifacts, ("hello", "hel"), tensors, weights,
                               encoded.lengths, "hidden_size: 3\n")
+        tracker.write_here_and_log(run_id, write_tensors, {"twice": 2 * tensors["outputs"]}, encoded.lengths,
+                                   artifact_path="here")
         tracker.log_folder(run_id, hydra_dir, ".hydra")
         (hydra_dir / "overrides.yaml").write_text("changed later")
         tracker.log_metrics(run_id, {"check.err": 0.25})
@@ -102,12 +104,39 @@ def test_records_what_the_sync_tracker_records(tmp_path):
     assert got == expected
     assert got["point"]["status"] == "FINISHED" and got["broken"]["status"] == "FAILED"
     assert "ZeroDivisionError" in got["broken"]["tags"][ERROR_TAG]
-    assert {"tensors/outputs.npy", "tables/states.csv"} <= set(got["point"]["files"])
+    assert {"tensors/outputs.npy", "tables/states.csv", "here/tensors/twice.npy"} <= set(got["point"]["files"])
     assert got["point"]["files"][".hydra/overrides.yaml"] == b"- hidden_size=3\n"
     unique = ("run_id", "tags", "start_time")  # differ between any two stores
     strip = [{k: v for k, v in child.items() if k not in unique} for child in async_children]
     assert strip == [{k: v for k, v in child.items() if k not in unique} for child in sync_children]
     assert tracker._process.poll() is not None  # the worker is gone
+
+
+written_here = []
+
+
+def writer_here(folder: Path, fail: bool) -> None:
+    """Writes a file in the calling process and notes where."""
+    written_here.append(folder)
+    (folder / "a.txt").write_text("a")
+    if fail:
+        raise OSError("disk full")
+
+
+def test_written_here_the_folder_is_logged_then_deleted(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    written_here.clear()
+    tracker = AsyncTracker(uri, "rnnexp")
+    with tracker.run("here", {}, {}) as run_id:
+        tracker.write_here_and_log(run_id, writer_here, False)
+        with pytest.raises(OSError, match="disk full"):  # raised here, at once, as the in-process Tracker does
+            tracker.write_here_and_log(run_id, writer_here, True)
+        assert not written_here[1].exists()  # never handed over: deleted here
+    tracker.close()
+
+    assert not written_here[0].exists()
+    assert read_back(uri)["here"]["files"] == {"a.txt": b"a"}
+    assert read_back(uri)["here"]["status"] == "FINISHED"
 
 
 def test_a_failing_writer_fails_its_run_and_close_says_so(tmp_path, worker_imports_tests, monkeypatch):
