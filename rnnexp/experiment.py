@@ -14,7 +14,6 @@ import numpy as np
 
 from rnnexp import checks, model
 from rnnexp.encoding import Encoded, one_hot
-from rnnexp.reference import run_reference
 
 
 OTHER_API = {"cell": "layer", "layer": "cell"}  # the API-parity check builds the other one
@@ -53,7 +52,8 @@ class ForwardResult:
     # check name -> its metric, and check name -> {tensor: max abs error}
     checks: Dict[str, float] = field(default_factory=dict)
     check_errors: Dict[str, Dict[str, float]] = field(default_factory=dict)
-    # the NumPy recurrence's outputs (B, T, H), states, and for LSTM cell_states (B, T, H)
+    # the NumPy recurrence's final states, and for LSTM cell_states (B, T, H); its
+    # outputs are compared step by step, not kept (rnnexp.checks.reference_errors)
     reference: Dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
@@ -107,9 +107,9 @@ def check_forward(result: ForwardResult) -> ForwardResult:
     model.set_weights(twin, result.weights, inputs.shape)
     parity = checks.tensor_errors(result.tensors, model.forward(twin, spec.rnn, inputs, mask))
     del twin
-    result.reference = run_reference(spec.rnn, inputs, result.weights, mask)
+    reference, result.reference = checks.reference_errors(result.tensors, spec.rnn, inputs, result.weights, mask)
     result.check_errors = {
-        checks.REFERENCE: checks.tensor_errors(result.tensors, result.reference),
+        checks.REFERENCE: reference,
         checks.API_PARITY: parity,
         checks.LAST_OUTPUT: checks.last_output_errors(result.tensors),
     }

@@ -82,32 +82,51 @@ def run_reference(rnn: str, inputs: np.ndarray, weights: Dict[str, np.ndarray],
         (B, H) and "cell_states" (B, T, H): c after every step, which Keras
         does not return (it gives only the final c).
     """
-    if rnn not in STEPS:
-        raise ValueError(f"rnn={rnn!r}: expected one of {sorted(STEPS)}")
-    step, n_states = STEPS[rnn]
-    w = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}
-    # time-major (T, B, V): each step reads contiguous rows, converted to
-    # float64 one step at a time rather than all at once
-    x = np.ascontiguousarray(np.asarray(inputs).transpose(1, 0, 2))
-    steps, batch, _ = x.shape
-    hidden = w["recurrent_kernel"].shape[0]
-    # (T, B, 1): which rows take a step; None when every row takes every step
-    keep = None if mask is None or np.all(mask) else np.asarray(mask, bool).T[:, :, None]
-    state = tuple(np.zeros((batch, hidden)) for _ in range(n_states))  # h_0 = c_0 = 0
-    output = np.zeros((batch, hidden))
-    outputs = np.empty((steps, batch, hidden))
-    cell_states = np.empty((steps, batch, hidden)) if n_states == 2 else None
-    for t in range(steps):
-        new_output, new_state = step(x[t].astype(np.float64), state, w)
-        if keep is None:
-            output, state = new_output, new_state
-        else:  # a masked row carries its output and state over
-            output = np.where(keep[t], new_output, output)
-            state = tuple(np.where(keep[t], new, old) for new, old in zip(new_state, state))
+    steps = ReferenceSteps(rnn, inputs, weights, mask)
+    outputs = np.empty((steps.steps, steps.batch, steps.hidden))
+    cell_states = np.empty_like(outputs) if steps.n_states == 2 else None
+    for t, (output, state) in enumerate(steps):
         outputs[t] = output
         if cell_states is not None:
             cell_states[t] = state[-1]
-    result = {"outputs": outputs.transpose(1, 0, 2), **dict(zip(STATE_NAMES[n_states], state))}
+    result = {"outputs": outputs.transpose(1, 0, 2), **steps.final_states()}
     if cell_states is not None:
         result["cell_states"] = cell_states.transpose(1, 0, 2)
     return result
+
+
+class ReferenceSteps:
+    """The loop of `run_reference` (same arguments), one step at a time: an
+    iterator of (output (B, H), states) in float64 for t = 0 .. T-1, for a
+    caller that compares each step as it comes instead of keeping them all.
+    `final_states()` gives {"state_h": (B, H)} (and "state_c") once it is done.
+    """
+
+    def __init__(self, rnn: str, inputs: np.ndarray, weights: Dict[str, np.ndarray],
+                 mask: Optional[np.ndarray] = None):
+        if rnn not in STEPS:
+            raise ValueError(f"rnn={rnn!r}: expected one of {sorted(STEPS)}")
+        self.step, self.n_states = STEPS[rnn]
+        self.w = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}
+        # time-major (T, B, V): each step reads contiguous rows, converted to
+        # float64 one step at a time rather than all at once
+        self.x = np.ascontiguousarray(np.asarray(inputs).transpose(1, 0, 2))
+        self.steps, self.batch, _ = self.x.shape
+        self.hidden = self.w["recurrent_kernel"].shape[0]
+        # (T, B, 1): which rows take a step; None when every row takes every step
+        self.keep = None if mask is None or np.all(mask) else np.asarray(mask, bool).T[:, :, None]
+        self.state = tuple(np.zeros((self.batch, self.hidden)) for _ in range(self.n_states))  # h_0 = c_0 = 0
+
+    def __iter__(self):
+        output = np.zeros((self.batch, self.hidden))
+        for t in range(self.steps):
+            new_output, new_state = self.step(self.x[t].astype(np.float64), self.state, self.w)
+            if self.keep is None:
+                output, self.state = new_output, new_state
+            else:  # a masked row carries its output and state over
+                output = np.where(self.keep[t], new_output, output)
+                self.state = tuple(np.where(self.keep[t], new, old) for new, old in zip(new_state, self.state))
+            yield output, self.state
+
+    def final_states(self) -> Dict[str, np.ndarray]:
+        return dict(zip(STATE_NAMES[self.n_states], self.state))

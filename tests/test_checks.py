@@ -76,3 +76,40 @@ def test_last_output_errors():
     outputs = np.array([[[0.1, 0.2], [0.3, 0.4]]])
     assert checks.last_output_errors({"outputs": outputs, "state_h": np.array([[0.3, 0.4]])}) == {"outputs[:, -1]": 0.0}
     assert checks.last_output_vs_state({"outputs": outputs, "state_h": np.array([[0.3, 0.5]])}) == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("rnn,gates", [("simple_rnn", 1), ("lstm", 4), ("gru", 3)])
+@pytest.mark.parametrize("masked", [False, True])
+def test_reference_errors_step_by_step_equal_the_whole_reference(rnn, gates, masked):
+    rng = np.random.default_rng(7)
+    bias_shape = (2, 3 * 3) if rnn == "gru" else (gates * 3,)
+    weights = {"kernel": rng.normal(size=(4, gates * 3)), "recurrent_kernel": rng.normal(size=(3, gates * 3)),
+               "bias": rng.normal(size=bias_shape)}
+    inputs = np.eye(4, dtype=np.float32)[rng.integers(0, 4, size=(5, 6))]
+    mask = np.ones((5, 6), bool)
+    if masked:
+        mask[1, 4:] = mask[3, 1:] = False
+        inputs[~mask] = 0.0
+    whole = run_reference(rnn, inputs, weights, mask)
+    # float32 tensors a little off the float64 reference, as Keras's are; one step far off
+    actual = {"inputs": inputs, **{k: (whole[k] + rng.normal(scale=1e-6, size=whole[k].shape)).astype(np.float32)
+                                   for k in ("outputs", "state_h", "state_c") if k in whole}}
+    actual["outputs"][2, 3, 1] += 0.5
+
+    errors, reference = checks.reference_errors(actual, rnn, inputs, weights, mask)
+
+    assert errors == checks.tensor_errors(actual, whole)  # the same floats, not just close
+    assert list(errors) == [k for k in actual if k != "inputs"]
+    assert errors["outputs"] == pytest.approx(0.5, abs=1e-4)
+    assert "outputs" not in reference
+    for name in ("state_h", "state_c", "cell_states"):
+        assert (name in reference) == (name in whole)
+        if name in whole:
+            np.testing.assert_array_equal(reference[name], whole[name])
+
+
+def test_reference_errors_name_outputs_of_another_shape():
+    weights = {"kernel": np.zeros((4, 2)), "recurrent_kernel": np.zeros((2, 2)), "bias": np.zeros(2)}
+    inputs = np.zeros((1, 3, 4), np.float32)
+    with pytest.raises(ValueError, match=r"outputs: expected a tensor of shape \(1, 2, 2\).*got \(1, 3, 2\)"):
+        checks.reference_errors({"outputs": np.zeros((1, 2, 2))}, "simple_rnn", inputs, weights)
