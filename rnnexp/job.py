@@ -123,53 +123,38 @@ def record_forward(tracker, run_id: str, result, cfg: DictConfig, plain: dict, c
 
 def record_tensors(tracker, run_id: str, result, plain: dict) -> None:
     """Logs what the forward pass gave, the bulk of a run's record: shapes,
-    tensors, the states table and the resolved config (rnnexp.artifacts), and
-    the plots unless they need the checks (`plot_needs_checks`).
+    tensors, the states table and the resolved config (rnnexp.artifacts).
 
     The tensors are written here: for a large run that takes less time than
     handing them to an AsyncTracker's worker, which then never holds them. The
-    table needs only their first rows, and pandas, which this process never
-    imports: it is written wherever the tracker writes."""
+    table needs only their first rows: it is written wherever the tracker
+    writes, for an AsyncTracker in its worker."""
     from rnnexp.artifacts import table_inputs, write_tables, write_tensors
 
     lengths = result.encoded.lengths
     tracker.write_here_and_log(run_id, write_tensors, result.tensors, lengths)
     tracker.write_and_log(run_id, write_tables, *table_inputs(result.spec.sequences, result.tensors, lengths),
                           OmegaConf.to_yaml(plain))
-    if plain["plots"]["enabled"] and not plot_needs_checks(result):
-        record_plots(tracker, run_id, result, plain["plots"]["max_sequences"])  # drawn while the checks run
-
-
-def plot_needs_checks(result) -> bool:
-    """Whether a run's plot waits for its checks: an LSTM's shows the cell
-    state after every step, which only the NumPy reference gives."""
-    return result.spec.rnn == "lstm"
-
-
-def record_plots(tracker, run_id: str, result, max_sequences: int) -> None:
-    """Logs `plots/states.png` (rnnexp.plots), sending only the sequences it draws."""
-    from rnnexp.plots import write_state_plots
-
-    shown = int(max_sequences)
-    cell_states = result.reference.get("cell_states")
-    tracker.write_and_log(run_id, write_state_plots, list(result.spec.sequences), result.encoded.lengths,
-                          result.tensors["outputs"][:shown], None if cell_states is None else cell_states[:shown],
-                          shown, artifact_path="plots")
 
 
 def record_checks(tracker, run_id: str, result, cfg: DictConfig, context: dict) -> None:
     """Logs what the checks used and found: the weights (as the checks read
-    them), an LSTM's plots, the job's .hydra folder and the metrics; then raises
+    them), the plots, the job's .hydra folder and the metrics; then raises
     CheckFailed if a check exceeded its tolerance (after logging, so the
     FAILED run keeps its numbers)."""
     from rnnexp.artifacts import write_weights
     from rnnexp.checks import raise_for_failures
+    from rnnexp.plots import write_state_plots
     from rnnexp.tracking import SHAPES_TAG
 
     lengths = result.encoded.lengths
     tracker.write_and_log(run_id, write_weights, result.weights)
-    if cfg.plots.enabled and plot_needs_checks(result):  # else `record_tensors` sent it
-        record_plots(tracker, run_id, result, cfg.plots.max_sequences)
+    if cfg.plots.enabled:
+        shown = int(cfg.plots.max_sequences)  # a plot draws the first few sequences: only those are sent
+        cell_states = result.reference.get("cell_states")  # an LSTM's, from the checks' reference
+        tracker.write_and_log(run_id, write_state_plots, list(result.spec.sequences), lengths,
+                              result.tensors["outputs"][:shown], None if cell_states is None else cell_states[:shown],
+                              shown, artifact_path="plots")
     hydra_dir = context.get("output_dir", Path(".")) / ".hydra"
     if context and hydra_dir.is_dir():
         tracker.log_folder(run_id, hydra_dir, ".hydra")

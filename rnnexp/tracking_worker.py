@@ -207,7 +207,6 @@ def serve(requests_fd: int, replies_fd: int) -> None:
     # runs as it is told, or as KILLED once the main process is gone.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    sys.setswitchinterval(0.0005)
     requests = Connection(requests_fd, writable=False)
     replies = Connection(replies_fd, readable=False)
     Worker(replies).serve(requests)
