@@ -11,7 +11,8 @@ from hydra.types import RunMode
 from omegaconf import OmegaConf
 
 import rnnexp.schema  # noqa: F401  registers the schema
-from rnnexp.sweep_compose import ReusingConfigLoader, SiblingConfigs
+from rnnexp.sweep_compose import ReusingConfigLoader
+from rnnexp.sweep_siblings import SiblingConfigs
 from conftest import CONF_DIR
 
 
