@@ -2,6 +2,7 @@
 the real CLI in a scratch folder."""
 
 import os
+import signal
 import struct
 import subprocess
 import sys
@@ -11,6 +12,13 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 CONF_DIR = REPO / "conf"
+
+# A shell that starts the suite in the background (`pytest &` in a script) has
+# it ignore SIGINT, and every process it starts inherits that: the interrupt
+# tests would send a Ctrl-C that nobody takes. With Python's own handler back
+# here, the CLI processes the tests start get the default disposition again.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture
