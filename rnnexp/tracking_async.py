@@ -7,9 +7,10 @@ overlaps the TensorFlow import and the forward pass here:
 - `create_run`, `children` and any other call that returns a value wait for
   the answer (errors raised there are raised here);
 - logging calls (`log_params`, `log_metrics`, `set_tags`, `terminate`,
-  `log_folder`, `write_and_log`) are queued and return at once; writers run in
-  the worker. A failure there makes the run end FAILED, with the error as its
-  `rnnexp.error` tag, and is raised by `close()`;
+  `log_folder`, `write_and_log`, `write_here_and_log`) are queued and return at
+  once; writers run in the worker (`write_here_and_log`'s here, its folder is
+  logged there). A failure there makes the run end FAILED, with the error as
+  its `rnnexp.error` tag, and is raised by `close()`;
 - if the worker dies, this process opens the store itself, ends every run the
   worker left RUNNING as FAILED, raises TrackingError, and carries on in-process.
 Which processes use it: rnnexp.trackers.
