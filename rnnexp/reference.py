@@ -84,22 +84,16 @@ def run_reference(rnn: str, inputs: np.ndarray, weights: Dict[str, np.ndarray],
     """
     steps = ReferenceSteps(rnn, inputs, weights, mask)
     outputs = np.empty((steps.steps, steps.batch, steps.hidden))
-    cell_states = np.empty_like(outputs) if steps.n_states == 2 else None
-    for t, (output, state) in enumerate(steps):
+    for t, (output, _) in enumerate(steps):
         outputs[t] = output
-        if cell_states is not None:
-            cell_states[t] = state[-1]
-    result = {"outputs": outputs.transpose(1, 0, 2), **steps.final_states()}
-    if cell_states is not None:
-        result["cell_states"] = cell_states.transpose(1, 0, 2)
-    return result
+    return {"outputs": outputs.transpose(1, 0, 2), **steps.results()}
 
 
 class ReferenceSteps:
     """The loop of `run_reference` (same arguments), one step at a time: an
     iterator of (output (B, H), states) in float64 for t = 0 .. T-1, for a
     caller that compares each step as it comes instead of keeping them all.
-    `final_states()` gives {"state_h": (B, H)} (and "state_c") once it is done.
+    `results()` gives the rest of `run_reference`'s results once it is done.
     """
 
     def __init__(self, rnn: str, inputs: np.ndarray, weights: Dict[str, np.ndarray],
@@ -116,6 +110,7 @@ class ReferenceSteps:
         # (T, B, 1): which rows take a step; None when every row takes every step
         self.keep = None if mask is None or np.all(mask) else np.asarray(mask, bool).T[:, :, None]
         self.state = tuple(np.zeros((self.batch, self.hidden)) for _ in range(self.n_states))  # h_0 = c_0 = 0
+        self.cell_states = np.empty((self.steps, self.batch, self.hidden)) if self.n_states == 2 else None
 
     def __iter__(self):
         output = np.zeros((self.batch, self.hidden))
@@ -126,7 +121,14 @@ class ReferenceSteps:
             else:  # a masked row carries its output and state over
                 output = np.where(self.keep[t], new_output, output)
                 self.state = tuple(np.where(self.keep[t], new, old) for new, old in zip(new_state, self.state))
+            if self.cell_states is not None:
+                self.cell_states[t] = self.state[-1]
             yield output, self.state
 
-    def final_states(self) -> Dict[str, np.ndarray]:
-        return dict(zip(STATE_NAMES[self.n_states], self.state))
+    def results(self) -> Dict[str, np.ndarray]:
+        """All of `run_reference`'s results but "outputs": the final states
+        and, for LSTM, "cell_states" (B, T, H)."""
+        results = dict(zip(STATE_NAMES[self.n_states], self.state))
+        if self.cell_states is not None:
+            results["cell_states"] = self.cell_states.transpose(1, 0, 2)
+        return results

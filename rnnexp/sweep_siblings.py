@@ -10,11 +10,11 @@ step applied is the later point's composition: 12 ms instead of 130 ms.
 
 import copy
 import os
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from hydra.core.config_loader import ConfigLoader
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.core.override_parser.types import OverrideType
+from hydra.core.override_parser.types import Override, OverrideType
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 MAX_TEMPLATES = 256  # distinct group choices kept per sweep
@@ -42,11 +42,11 @@ class SiblingConfigs:
         self.templates: Dict[tuple, DictConfig] = {}  # shape of the overrides -> a pristine composition
 
     def load_sweep_config(self, master_config: DictConfig, sweep_overrides: List[str]) -> DictConfig:
-        shape = self._shape(sweep_overrides)
+        shape, parsed = self._shape(sweep_overrides)
         template = self.templates.get(shape) if shape else None
         if template is not None:
             try:
-                return self._derive(template, master_config, sweep_overrides)
+                return self._derive(template, master_config, sweep_overrides, shape, parsed)
             except Exception:  # noqa: BLE001  composed from scratch below, which reports it Hydra's way
                 pass
         config = self.inner.load_sweep_config(master_config, sweep_overrides)
@@ -54,39 +54,40 @@ class SiblingConfigs:
             self.templates[shape] = copy.deepcopy(config)  # before the launcher numbers it
         return config
 
-    def _shape(self, sweep_overrides: List[str]) -> Optional[tuple]:
-        """What two points must share to derive one from the other: the group
-        overrides as written, the value overrides' keys; None if a point's
-        overrides cannot be derived at all."""
+    def _shape(self, sweep_overrides: List[str]) -> Tuple[Optional[tuple], List[Override]]:
+        """(shape, parsed overrides): what two points must share to derive one
+        from the other (the group overrides as written, the value overrides'
+        keys), None if a point's overrides cannot be derived at all; and the
+        overrides as Hydra parses them, in the same order."""
         if self.repository is None:
-            return None
+            return None, []
         try:
             parsed = self.parser.parse_overrides(sweep_overrides)
         except Exception:  # noqa: BLE001  Hydra's own composition reports it
-            return None
+            return None, []
         shape = []
         for override in parsed:
             if (override.type != OverrideType.CHANGE or override.package is not None
                     or override.is_sweep_override() or override.is_hydra_override()):
-                return None
+                return None, []
             value = override.value()
             if self.repository.group_exists(override.key_or_group):
                 if not isinstance(value, str):
-                    return None
+                    return None, []
                 shape.append(("group", override.input_line))
             elif _plain(value):
                 shape.append(("value", override.key_or_group))
             else:
-                return None
-        return tuple(shape)
+                return None, []
+        return tuple(shape), parsed
 
-    def _derive(self, template: DictConfig, master_config: DictConfig, sweep_overrides: List[str]) -> DictConfig:
+    def _derive(self, template: DictConfig, master_config: DictConfig, sweep_overrides: List[str],
+                shape: tuple, parsed: List[Override]) -> DictConfig:
         from hydra._internal.config_loader_impl import ConfigLoaderImpl, get_overrides_dirname
 
-        parsed = self.parser.parse_overrides(sweep_overrides)
         config = copy.deepcopy(template)
-        ConfigLoaderImpl._apply_overrides_to_config(
-            [o for o in parsed if not self.repository.group_exists(o.key_or_group)], config)
+        values = [override for override, (kind, _) in zip(parsed, shape) if kind == "value"]
+        ConfigLoaderImpl._apply_overrides_to_config(values, config)
         job = config.hydra.job
         config.hydra.overrides.task = list(sweep_overrides)
         config.hydra.runtime.cwd = os.getcwd()
