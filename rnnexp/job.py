@@ -110,6 +110,7 @@ def run_job(cfg: DictConfig):
         experiment.check_forward(result)
         print(describe(result))
         record_checks(tracker, run_id, result, cfg, context)
+    run_id = tracker.resolved(run_id)  # an AsyncTracker's id was provisional until now
     print(f"Recorded run '{name}' ({run_id}) in experiment '{tracker.experiment_name}' "
           f"at {tracker.tracking_uri}: {tracker.run_url(run_id)}")
     return result

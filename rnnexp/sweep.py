@@ -79,6 +79,7 @@ class SweepParentCallback(Callback):
                 {"rnnexp.role": "sweep", "rnnexp.sweep_dir": str(sweep_dir)},
             )
             _open_sweeps.append((tracker, run_id, bool(config.plots.enabled)))
+        run_id = tracker.resolved(run_id)  # published for jobs in other processes too: the MLflow id
         publish_parent_run(sweep_dir, run_id)
         print(f"Sweep recorded as parent run {run_id} in experiment "
               f"'{tracker.experiment_name}' at {tracker.tracking_uri}")

@@ -233,6 +233,11 @@ class Tracker:
             tags[PARENT_TAG] = parent_run_id
         return self.client.create_run(self.experiment_id, run_name=name, tags=tags).info.run_id
 
+    def resolved(self, run_id: str) -> str:
+        """The MLflow id of a run id `create_run` returned: the same here (an
+        AsyncTracker's create_run answers before the store does)."""
+        return run_id
+
     def children(self, parent_run_id: str) -> List[Dict]:
         """The runs nested under `parent_run_id`, oldest first, as plain dicts
         with keys run_id, name, status, params, metrics, tags."""

@@ -4,8 +4,11 @@
 the store opened and every call carried out by a worker process
 (rnnexp.tracking_worker) started when the tracker is made, so all that
 overlaps the TensorFlow import and the forward pass here:
-- `create_run`, `children` and any other call that returns a value wait for
-  the answer (errors raised there are raised here);
+- `create_run` returns at once a provisional id, which every call here takes
+  as the run's id; `resolved` (and `run_url`) give the MLflow id, waiting for
+  it if need be, and raise the error if the run could not be created;
+- `children` and any other call that returns a value wait for the answer
+  (errors raised there are raised here);
 - logging calls (`log_params`, `log_metrics`, `set_tags`, `terminate`,
   `log_folder`, `write_and_log`, `write_here_and_log`) are queued and return at
   once; writers run in the worker (`write_here_and_log`'s here, its folder is
@@ -35,7 +38,7 @@ WORKER_CODE = ("import sys; root = {root!r}; sys.path.insert(0, root) if root no
                "from rnnexp.tracking_worker import serve; serve({requests}, {replies})")
 ASYNC_CALLS = ("log_params", "log_metrics", "set_tags", "terminate", "write_and_log", "log_folder_and_remove")
 RUN_CALLS = ASYNC_CALLS  # their first argument is a run id: the worker keeps each run's calls in order
-INHERITED = ("run", "end", "run_url")  # built on the calls above; they work as they are
+INHERITED = ("run", "end")  # built on the calls above; they work as they are
 
 
 # The worker holds each run's tensors only while it writes them. glibc serves
@@ -62,6 +65,8 @@ class AsyncTracker(Tracker):
         self.experiment_name = experiment_name
         self._requested_uri, self._pid = tracking_uri, os.getpid()
         self._seq, self._results, self._failures, self._created = 0, {}, [], []
+        self._creations: Dict[str, int] = {}  # provisional run id -> its create_run's seq
+        self._run_ids: Dict[str, object] = {}  # provisional run id -> MLflow id, or the error
         self._fallback: Optional[Tracker] = None
         self._local: Optional[Tracker] = None  # for the calls that must run in this process
         self._closed = False
@@ -101,9 +106,43 @@ class AsyncTracker(Tracker):
 
     # -- calls ------------------------------------------------------------
     def create_run(self, name, tags, parent_run_id=None) -> str:
-        run_id = self._call("create_run", name, tags, parent_run_id)
-        self._created.append(run_id)
-        return run_id
+        """Returns a provisional id at once (see `resolved`); the worker
+        creates the run meanwhile."""
+        if self._fallback_ready():
+            run_id = self._on_fallback("create_run", (name, tags, parent_run_id), {})
+            self._created.append(run_id)
+            return run_id
+        self._ensure_open()
+        provisional = f"{tracking_wire.PROVISIONAL_PREFIX}{self._seq + 1}"
+        self._creations[provisional] = self._send("create_run", (name, tags, parent_run_id), {}, True, provisional)
+        self._created.append(provisional)
+        return provisional
+
+    def resolved(self, run_id: str) -> str:
+        """The MLflow id of a run id `create_run` returned (waits for the
+        worker's answer if it has not come yet).
+
+        Raises:
+            The error that creating the run raised in the worker.
+        """
+        if run_id not in self._creations:
+            return run_id
+        if run_id not in self._run_ids:
+            if self._fallback_ready():  # the worker died before it answered
+                raise TrackingError(f"run {run_id} was lost with the tracking worker before its creation "
+                                    f"was confirmed")
+            try:
+                self._run_ids[run_id] = self._wait(self._creations[run_id])
+            except TrackingError:
+                raise
+            except Exception as error:
+                self._run_ids[run_id] = error
+        if isinstance(self._run_ids[run_id], Exception):
+            raise self._run_ids[run_id]
+        return self._run_ids[run_id]
+
+    def run_url(self, run_id: str) -> str:
+        return super().run_url(self.resolved(run_id))
 
     def log_folder(self, run_id: str, folder: Path, artifact_path: Optional[str] = None) -> None:
         """Queued like the others: the folder's files are read now, so it may
@@ -134,28 +173,46 @@ class AsyncTracker(Tracker):
         processes, and the worker never imports TensorFlow."""
         if self._local is None:
             self._local = Tracker(self._requested_uri, self.experiment_name)
-        return self._local.log_keras_model(run_id, *args, **kwargs)
+        return self._local.log_keras_model(self.resolved(run_id), *args, **kwargs)
 
     def _call(self, method, *args, **kwargs):
         if self._fallback_ready():
-            return getattr(self._fallback, method)(*args, **kwargs)
+            return self._on_fallback(method, args, kwargs)
         self._ensure_open()
         return self._wait(self._send(method, args, kwargs, True))
 
     def _post(self, method, *args, **kwargs) -> None:
         if self._fallback_ready():
-            return getattr(self._fallback, method)(*args, **kwargs)
+            return self._on_fallback(method, args, kwargs)
         self._ensure_open()
         self._send(method, args, kwargs, False)
 
+    def _on_fallback(self, method, args, kwargs):
+        """A call carried out here once the worker is gone. A run whose
+        creation the worker never confirmed is lost (its death was raised
+        already): logging to it is skipped, anything else about it raises."""
+        values = [*args, *kwargs.values()]
+        lost = [v for v in values if isinstance(v, str) and v in self._creations and not self._confirmed(v)]
+        if lost and method in ASYNC_CALLS:
+            return None
+        if lost:
+            return self.resolved(lost[0])  # raises what became of it
+        args = tuple(self._run_ids.get(v, v) if isinstance(v, str) else v for v in args)
+        kwargs = {k: self._run_ids.get(v, v) if isinstance(v, str) else v for k, v in kwargs.items()}
+        return getattr(self._fallback, method)(*args, **kwargs)
+
+    def _confirmed(self, provisional: str) -> bool:
+        return isinstance(self._run_ids.get(provisional), str)
+
     # -- the pipe ---------------------------------------------------------
-    def _send(self, method, args, kwargs, wants_reply) -> int:
+    def _send(self, method, args, kwargs, wants_reply, run_id=None) -> int:
         if os.getpid() != self._pid:
             raise TrackingError("an AsyncTracker cannot be used from a forked process; open a new one")
         if self._closed:
             raise TrackingError("the tracker is closed")
         packed = tracking_wire.Packed((args, kwargs))  # an unpicklable argument fails here, before sending
-        run_id = args[0] if method in RUN_CALLS else None
+        run_id = args[0] if method in RUN_CALLS else run_id
+        self._take_replies()  # answers nobody waits for yet must not fill the pipe and stall the worker
         self._seq += 1
         try:
             tracking_wire.send(self._requests, (self._seq, method, packed, wants_reply, run_id))
@@ -170,14 +227,25 @@ class AsyncTracker(Tracker):
                 message = tracking_wire.recv(self._replies)
             except (EOFError, OSError):
                 self._worker_died()
-            if message[0] == "reply":
-                self._results[message[1]] = message[2:]
-            else:  # ("failed", run id, error text)
-                self._failures.append(message[1:])
+            self._take(message)
         ok, value = self._results.pop(seq)
         if not ok:
             raise value
         return value
+
+    def _take(self, message) -> None:
+        if message[0] == "reply":
+            self._results[message[1]] = message[2:]
+        else:  # ("failed", run id, error text)
+            self._failures.append(message[1:])
+
+    def _take_replies(self) -> None:
+        """Reads what the worker has answered so far, without waiting."""
+        try:
+            while self._replies.poll(0):
+                self._take(tracking_wire.recv(self._replies))
+        except (EOFError, OSError):
+            pass  # the worker is gone: the next wait finds out
 
     # -- endings ----------------------------------------------------------
     def _fallback_ready(self) -> bool:
@@ -186,9 +254,17 @@ class AsyncTracker(Tracker):
     def _worker_died(self):
         code = self._process.wait()
         why = f"the tracking worker process exited with code {code}; what it had not yet recorded is lost"
+        self._take_replies()  # its last answers are still in the pipe
+        for provisional, seq in self._creations.items():
+            ok, value = self._results.pop(seq, (False, None))
+            if ok:
+                self._run_ids.setdefault(provisional, value)
         self._fallback = Tracker(self._requested_uri, self.experiment_name)
         self._opened = (self._fallback.tracking_uri, self._fallback.experiment_id)
         for run_id in self._created:
+            run_id = self._run_ids.get(run_id, run_id)
+            if not isinstance(run_id, str) or run_id.startswith(tracking_wire.PROVISIONAL_PREFIX):
+                continue  # never created, or its id never came back
             if self._fallback.status(run_id) == "RUNNING":
                 self._fallback.set_tags(run_id, {ERROR_TAG: why})
                 self._fallback.terminate(run_id, "FAILED")

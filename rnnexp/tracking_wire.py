@@ -22,6 +22,10 @@ from typing import Any, List
 # between frames and never leaves half a message in the pipe.
 DEFERRED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
+# A run id the main process makes up for a run it asked the worker to create,
+# so that it goes on without waiting; the worker maps it to the MLflow id.
+PROVISIONAL_PREFIX = "rnnexp-provisional-"
+
 
 @contextmanager
 def signals_deferred():

@@ -9,8 +9,10 @@ thread (rnnexp.tracking_writers) runs `write_and_log` writers into temporary
 folders, and the main thread makes every MLflow call, in order per run:
 - a run's calls wait behind that run's pending writers, so a run is ended only
   after its artifacts are logged, and ends FAILED if one of them failed;
-- `create_run` jumps the queue (it concerns no other run), so the main
-  process waits only for the call in hand, not for the previous run's logging;
+- `create_run` jumps the queue (it concerns no other run). The main process
+  does not wait for it: it names the run with a provisional id of its own
+  (tracking_wire.PROVISIONAL_PREFIX), which the worker maps to the MLflow id
+  in every call that follows;
 - any other call that returns a value (`children`, ...) and `__close__` wait
   for every writer first, so they see everything sent before them.
 When the main process ends without closing (killed, crashed), what was sent is
@@ -47,6 +49,7 @@ class Worker:
         self.opened = threading.Event()
         self.tracker = None
         self.open_runs, self.failed = set(), {}  # failed: run id -> error text
+        self.aliases = {}  # provisional run id -> MLflow run id, or the error its creation raised
         self.pending = Counter()  # run id -> writers not yet logged
         self.backlog = defaultdict(deque)  # run id -> calls waiting for its writers
         self.held = deque()  # calls behind a barrier that waits for all writers
@@ -90,6 +93,9 @@ class Worker:
 
     def _route(self, message) -> None:
         seq, method, packed, wants_reply, run_id = message
+        if method != "create_run":
+            run_id = self._canonical(run_id)
+            message = (seq, method, packed, wants_reply, run_id)
         if run_id is not None:
             if self.pending[run_id] or self.backlog[run_id]:
                 self.backlog[run_id].append(message)
@@ -101,7 +107,7 @@ class Worker:
 
     def _written(self, run_id, folder, artifact_path, error) -> None:
         if error is None:
-            self._guarded(run_id, lambda: self.tracker.log_folder(run_id, Path(folder), artifact_path))
+            self._guarded(run_id, lambda: self.tracker.log_folder(self._real(run_id), Path(folder), artifact_path))
         else:
             self._fail(run_id, error)
         if folder:
@@ -127,8 +133,12 @@ class Worker:
             try:
                 value = self._call(method, *packed.open())
             except Exception as error:  # goes back to the caller, who raises it
+                if method == "create_run" and run_id:
+                    self.aliases[run_id] = error
                 self._reply(seq, False, error)
             else:
+                if method == "create_run" and run_id:
+                    self.aliases[run_id] = value
                 self._reply(seq, True, value)
         else:
             self._guarded(run_id, lambda: self._call(method, *packed.open()))
@@ -140,12 +150,31 @@ class Worker:
             finally:
                 self.opened.set()  # the writer thread warms up now, or stops waiting
             return self.tracker.tracking_uri, self.tracker.experiment_id
+        args = tuple(self._real(value) for value in args)
+        kwargs = {key: self._real(value) for key, value in kwargs.items()}
         if method == "terminate":
             return self._terminate(*args, **kwargs)
         value = getattr(self.tracker, method)(*args, **kwargs)
         if method == "create_run":
             self.open_runs.add(value)
         return value
+
+    def _canonical(self, run_id):
+        """The MLflow id of a provisional run id once known, else `run_id`:
+        one run has one key in this worker's books whichever id a call used."""
+        alias = self.aliases.get(run_id)
+        return alias if isinstance(alias, str) else run_id
+
+    def _real(self, value):
+        """`value`, or the MLflow id if it is a provisional run id; raises if
+        that run could not be created."""
+        if not (isinstance(value, str) and value.startswith(tracking_wire.PROVISIONAL_PREFIX)):
+            return value
+        alias = self.aliases.get(value)
+        if isinstance(alias, str):
+            return alias
+        raise RuntimeError(f"run {value} was never created"
+                           + (f": {type(alias).__name__}: {alias}" if alias is not None else ""))
 
     def _terminate(self, run_id: str, status: str) -> None:
         if status == "FINISHED" and run_id in self.failed:
@@ -167,6 +196,8 @@ class Worker:
         text = text[:5000]
         self.failed.setdefault(run_id, text)
         self._notify(("failed", run_id, text))
+        if str(self._canonical(run_id)).startswith(tracking_wire.PROVISIONAL_PREFIX):
+            return  # never created: nothing in the store to mark
         if run_id not in self.open_runs and self.tracker is not None:
             try:
                 self.tracker.set_tags(run_id, {ERROR_TAG: self.failed[run_id]})

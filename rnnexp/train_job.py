@@ -86,6 +86,7 @@ def run_train_job(cfg, plain: dict, context: dict, tracker, name: str, params: M
         print(describe_training(result, seconds))
         model_uri = record_training(tracker, run_id, result, seconds)
         record_forward(tracker, run_id, result.forward, cfg, plain, context)
+    run_id = tracker.resolved(run_id)  # an AsyncTracker's id was provisional until now
     print(f"Recorded run '{name}' ({run_id}) in experiment '{tracker.experiment_name}' "
           f"at {tracker.tracking_uri}: {tracker.run_url(run_id)}\nTrained model: {model_uri}")
     return result

@@ -44,6 +44,71 @@ def test_long_sequences_and_wide_states_stay_bounded(tmp_path):
     assert 200 <= width <= 16 * plots.DPI and 150 <= height <= 16 * plots.DPI
 
 
+def pixels(path):
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGBA"))
+
+
+def test_a_kept_figure_draws_what_a_new_one_would(tmp_path):
+    from rnnexp.state_figure import forget_figures
+
+    rng = np.random.default_rng(3)
+    lesson = (["hello", "eolll", "lleel"], np.array([5, 5, 5]), np.tanh(rng.normal(size=(3, 5, 3))))
+    # the same layout (17 columns, one panel, the same height band), everything else different:
+    # ragged, 9 units (more than MAX_LINES: other legend), other characters and scale
+    other = (["abcde", "wxyz", "pqrstu"], np.array([5, 4, 6]), 3 * np.tanh(rng.normal(size=(3, 6, 9))))
+    for name in ("new", "kept", "other"):
+        (tmp_path / name).mkdir()
+    forget_figures()
+    (new,) = plots.write_state_plots(tmp_path / "new", *lesson)
+    forget_figures()
+    (other_path,) = plots.write_state_plots(tmp_path / "other", *other)
+    (kept,) = plots.write_state_plots(tmp_path / "kept", *lesson)
+    assert len(forget_figures()) == 1  # one layout: the lesson's plot was drawn on the other run's figure
+    assert pixels(kept).shape == pixels(new).shape
+    assert np.array_equal(pixels(kept), pixels(new))
+    assert not np.array_equal(pixels(other_path), pixels(new))
+
+
+def test_what_the_figure_shows(tmp_path):
+    from rnnexp import state_figure
+
+    rng = np.random.default_rng(5)
+    states = np.tanh(rng.normal(size=(2, 4, 3)))
+    state_figure.forget_figures()
+    # drawn on a figure that showed 11 units (another legend, more lines) before
+    plots.write_state_plots(tmp_path, ["abca", "ab"], np.array([4, 2]), np.tanh(rng.normal(size=(2, 4, 11))))
+    plots.write_state_plots(tmp_path, ["abca", "ab"], np.array([4, 2]), states)
+    (kept,) = state_figure._kept.values()
+    heat, lines = kept.heats[0], kept.line_axes[0]
+    image = heat.images[0]
+    assert tuple(image.get_extent()) == (-0.5, 6.5, 2.5, -0.5)  # 3 units x (4 + 1 + 2) columns
+    assert heat.get_ylim() == (2.5, -0.5) and heat.get_xlim() == (-0.5, 6.5)
+    expected = np.full((3, 7), np.nan)
+    expected[:, :4], expected[:, 5:] = states[0].T, states[1, :2].T  # row 1's padding is not drawn
+    np.testing.assert_array_equal(np.asarray(image.get_array().filled(np.nan)), expected)
+    assert image.get_clim() == pytest.approx((-np.nanmax(np.abs(expected)), np.nanmax(np.abs(expected))))
+    assert [t.get_text() for t in heat.get_xticklabels()] == ["a", "b", "c", "a", "a", "b"]
+    assert [line.get_visible() for line in kept.lines[0]] == [True] * 3 + [False] * 5
+    np.testing.assert_array_equal(kept.lines[0][2].get_ydata(), expected[2])
+    assert [t.get_text() for t in lines.get_legend().get_texts()] == ["0", "1", "2"]
+    assert lines.get_legend().get_title().get_text() == "unit"
+
+
+def test_layouts_are_kept_apart_and_bounded(tmp_path):
+    from rnnexp.state_figure import KEPT_FIGURES, forget_figures
+
+    rng = np.random.default_rng(4)
+    forget_figures()
+    for steps in range(1, KEPT_FIGURES + 3):  # each length a layout of its own
+        states = rng.normal(size=(1, steps, 2))
+        plots.write_state_plots(tmp_path, ["a" * steps], np.array([steps]), states)
+        plots.write_state_plots(tmp_path, ["a" * steps], np.array([steps]), states, states)  # two panels
+    assert len(forget_figures()) == KEPT_FIGURES
+
+
 def test_layout_caps_sequences_and_columns():
     assert plots._layout([5, 5, 5], 2) == [0, 6]
     assert plots._layout([5, 5, 5], 10) == [0, 6, 12]

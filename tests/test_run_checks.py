@@ -7,6 +7,7 @@ import pytest
 
 from rnnexp import plots
 from rnnexp.errors import CheckFailed
+from rnnexp.state_figure import heat_height
 from conftest import png_size
 
 pytestmark = pytest.mark.slow
@@ -98,7 +99,7 @@ def test_ragged_lstm_cell_api_passes_every_check_and_plots_the_cell_state(job):
     # drawn after the checks, with the reference's cell state as a second panel:
     # two panels of 3 units are (0.4 + 2 * 3.06) inches high, one is 3.46
     png = job.client.download_artifacts(run.info.run_id, "plots/states.png")
-    assert png_size(png)[1] == pytest.approx((0.4 + 2 * (1.0 + 0.02 * 3 + 2.0)) * plots.DPI, abs=2)
+    assert png_size(png)[1] == pytest.approx((0.4 + 2 * (heat_height(3) + 2.0)) * plots.DPI, abs=2)  # 2 panels
 
 
 def test_plots_can_be_turned_off(job):

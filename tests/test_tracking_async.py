@@ -149,6 +149,7 @@ def test_a_failing_writer_fails_its_run_and_close_says_so(tmp_path, worker_impor
         tracker.log_metrics(good, {"m": 2.0})
     with pytest.raises(TypeError, match="module-level function"):
         tracker.write_and_log(good, lambda folder: None)
+    bad = tracker.resolved(bad)  # the error names the run by its MLflow id
     with pytest.raises(TrackingError, match=f"run {bad}: ValueError in test_tracking_async.failing_writer: disk full"):
         tracker.close()
     runs = read_back(uri)
@@ -171,6 +172,7 @@ def test_a_dead_worker_fails_open_runs_and_the_tracker_carries_on(tmp_path):
     tracker = AsyncTracker(uri, "rnnexp")
     with pytest.raises(TrackingError, match="exited with code -9"):
         with tracker.run("cut", {"p": "1"}, {}) as cut:
+            tracker.resolved(cut)  # created: the worker dies while the run is open
             tracker._process.kill()
             tracker._process.wait()
             tracker.log_metrics(cut, {"m": 1.0})
@@ -181,6 +183,48 @@ def test_a_dead_worker_fails_open_runs_and_the_tracker_carries_on(tmp_path):
     runs = read_back(uri)
     assert runs["cut"]["status"] == "FAILED" and "TrackingError" in runs["cut"]["tags"][ERROR_TAG]
     assert runs["after"]["status"] == "FINISHED" and runs["after"]["metrics"] == {"m": 2.0}
+
+
+def test_a_run_the_dead_worker_never_created_is_reported_lost(tmp_path):
+    import signal
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    tracker = AsyncTracker(uri, "rnnexp")
+    tracker.experiment_id  # the store is open
+    tracker._process.send_signal(signal.SIGSTOP)  # it reads nothing more
+    with pytest.raises(TrackingError, match="exited with code -9"):
+        with tracker.run("never", {"p": "1"}, {}) as never:
+            tracker._process.kill()
+            tracker._process.wait()
+            tracker.log_metrics(never, {"m": 1.0})
+    with pytest.raises(TrackingError, match=f"run {never} was lost with the tracking worker"):
+        tracker.resolved(never)
+    with tracker.run("after", {}, {}):  # in this process now
+        pass
+    with pytest.raises(TrackingError, match="exited with code -9"):
+        tracker.close()
+    runs = read_back(uri)
+    assert set(runs) == {"after"} and runs["after"]["status"] == "FINISHED"
+
+
+def test_a_run_the_store_refuses_raises_where_its_id_is_needed(tmp_path):
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    tracker = AsyncTracker(uri, "rnnexp")
+    experiment_id = tracker.experiment_id  # the store is made: no second process makes it at once
+    MlflowClient(uri).delete_experiment(experiment_id)  # no run can be created in it now
+    with tracker.run("refused", {"p": "1"}, {}) as refused:  # returns at once: the worker answers later
+        tracker.log_metrics(refused, {"m": 1.0})
+    with pytest.raises(MlflowException, match="must be in the 'active' state"):
+        tracker.resolved(refused)
+    with pytest.raises(MlflowException, match="must be in the 'active' state"):
+        tracker.run_url(refused)
+    with pytest.raises(TrackingError, match=f"run {refused} was never created: MlflowException"):
+        tracker.close()
+    assert tracker._process.poll() is not None
+    assert MlflowClient(uri).search_runs([experiment_id], run_view_type=3) == []
 
 
 def test_when_the_main_process_dies_the_worker_ends_its_runs_killed(tmp_path):
