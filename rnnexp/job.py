@@ -87,6 +87,10 @@ def run_job(cfg: DictConfig):
         raise
     check_tracking_server(cfg.mlflow.tracking_uri)
     tracker = tracker_for(cfg.mlflow.tracking_uri, cfg.mlflow.experiment_name)
+    if cfg.plots.enabled:
+        from rnnexp.plots import warm_up
+
+        tracker.prepare_writers(warm_up)  # matplotlib, in the worker, while TensorFlow loads here
     from rnnexp.model import preload
 
     preload()  # TensorFlow, while an AsyncTracker's worker imports MLflow and opens the store

@@ -24,6 +24,17 @@ from rnnexp.state_figure import DPI, MAX_LINES, MAX_TICKS, draw_states, new_figu
 MAX_COLUMNS = 450  # steps drawn side by side in one figure
 
 
+def warm_up() -> None:
+    """Loads what a process's first plot would otherwise load (matplotlib,
+    its Agg canvas, a font): about a second, for a process with time to spare
+    before its plots are due (see Tracker.prepare_writers)."""
+    import io
+
+    figure = new_figure(1.0, 1.0)
+    figure.text(0.5, 0.5, "0")
+    figure.savefig(io.BytesIO(), format="png")
+
+
 def _layout(lengths: Sequence[int], max_sequences: int) -> List[int]:
     """Where each shown sequence starts on a shared x axis: sequences sit side
     by side, one empty step apart. Long sequences show fewer of them, so that
@@ -84,7 +95,7 @@ def write_state_plots(folder: Path, sequences: Sequence[str], lengths: np.ndarra
 def sweep_figure(path: Path, names: Sequence[str], norms: Sequence[float],
                  checks: Dict[str, Sequence[float]], tolerances: Dict[str, float]) -> Path:
     """One PNG across a sweep's points: the final-state norm per point (bars)
-    and each check per point on a log scale with its tolerance (dashed).
+    and each check per point on a decade (log10) axis with its tolerance (dashed).
 
     Args:
         names: the points' run names, in order; norms and each check's values
@@ -98,20 +109,33 @@ def sweep_figure(path: Path, names: Sequence[str], norms: Sequence[float],
     top.bar(x, np.asarray(norms, float), color="tab:blue")
     top.set_ylabel("mean ||h_T||", fontsize=9)
     top.set_title(f"sweep of {count} points: final-state norm and checks", fontsize=10)
+    # Errors span decades, so the axis is log10 of them, drawn on a linear
+    # axis with a label per decade: a log-scale axis spends most of this
+    # figure's time on its minor ticks and math-text labels.
     floor = 1e-12  # an exact 0 has no place on a log axis; it is drawn here
+    decades = []
     for index, (check, values) in enumerate(sorted(checks.items())):
         color, shift = f"C{index + 1}", 0.15 * (index - (len(checks) - 1) / 2)  # side by side, not on top
         short = check.removeprefix("check.").removesuffix("_max_abs_err")
-        bottom.plot(x + shift, np.maximum(np.asarray(values, float), floor), "o", color=color, label=short)
+        logs = np.log10(np.maximum(np.asarray(values, float), floor))
+        bottom.plot(x + shift, logs, "o", color=color, label=short)
+        decades.extend(logs[np.isfinite(logs)])
         if check in tolerances:
-            bottom.axhline(tolerances[check], color=color, linestyle="--", linewidth=1)
-    bottom.set_yscale("log")
+            tolerance = np.log10(max(float(tolerances[check]), floor))
+            bottom.axhline(tolerance, color=color, linestyle="--", linewidth=1)
+            decades.append(tolerance)
+    low, high = (int(np.floor(min(decades))), int(np.ceil(max(decades)))) if decades else (-12, 0)
+    step = max(1, -(-(high - low) // 8))  # at most about 8 labels
+    ticks = list(range(low, high + 1, step))
+    bottom.set_yticks(ticks, [f"1e{k}" for k in ticks], fontsize=8)
+    bottom.set_ylim(low - 0.3, high + 0.3)
     bottom.set_ylabel(f"max abs error (0 drawn at {floor:g})", fontsize=9)
     if checks:  # none when no point got as far as its checks
         bottom.legend(title="check.*_max_abs_err\n(dashed: tolerance)", fontsize=7, title_fontsize=7,
                       loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     every = max(1, -(-count // MAX_TICKS))
     bottom.set_xticks(x[::every], [name[:32] for name in names[::every]], rotation=35, ha="right", fontsize=7)
-    for axis in (top, bottom):
-        axis.grid(alpha=0.3)
+    top.xaxis.set_visible(False)  # the names label the lower axes; ticks are this figure's costliest part
+    top.grid(axis="y", alpha=0.3)
+    bottom.grid(alpha=0.3)
     return save(figure, path)

@@ -67,6 +67,10 @@ class SweepParentCallback(Callback):
     @staticmethod
     def _create_parent(config: DictConfig) -> None:
         tracker = tracker_for(config.mlflow.tracking_uri, config.mlflow.experiment_name)
+        if config.plots.enabled:
+            from rnnexp.plots import warm_up
+
+            tracker.prepare_writers(warm_up)
         if config.hydra.launcher.get("_target_") == BASIC_LAUNCHER:
             from rnnexp.model import preload
 

@@ -233,6 +233,11 @@ class Tracker:
             tags[PARENT_TAG] = parent_run_id
         return self.client.create_run(self.experiment_id, run_name=name, tags=tags).info.run_id
 
+    def prepare_writers(self, function: Callable[[], object]) -> None:
+        """A hint that writers to come need what `function()` loads: an
+        AsyncTracker's worker calls it while it has nothing else to do. Here
+        there is no such time, so nothing happens."""
+
     def resolved(self, run_id: str) -> str:
         """The MLflow id of a run id `create_run` returned: the same here (an
         AsyncTracker's create_run answers before the store does)."""

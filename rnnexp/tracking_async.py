@@ -70,6 +70,7 @@ class AsyncTracker(Tracker):
         self._fallback: Optional[Tracker] = None
         self._local: Optional[Tracker] = None  # for the calls that must run in this process
         self._closed = False
+        self._prepared = set()
         requests_r, requests_w = os.pipe()
         replies_r, replies_w = os.pipe()
         code = WORKER_CODE.format(root=PACKAGE_ROOT, requests=requests_r, replies=replies_w)
@@ -151,10 +152,17 @@ class AsyncTracker(Tracker):
         self.write_and_log(run_id, write_files, files, artifact_path=artifact_path)
 
     def write_and_log(self, run_id, writer, *args, artifact_path=None) -> None:
-        if getattr(writer, "__qualname__", "") != getattr(writer, "__name__", None) or writer.__module__ == "__main__":
-            raise TypeError(f"writer={writer!r}: expected a module-level function of an importable module "
-                            f"(the tracking worker imports it by name)")
+        _check_importable("writer", writer)
         self._post("write_and_log", run_id, writer, *args, artifact_path=artifact_path)
+
+    def prepare_writers(self, function) -> None:
+        """Has the worker's writer thread call `function()` (once per
+        function), as soon as the store is open: while this process still
+        imports TensorFlow, the worker has time to spare."""
+        _check_importable("function", function)
+        if function not in self._prepared and not self._fallback_ready():
+            self._prepared.add(function)
+            self._send("__prepare__", (function,), {}, False)  # queued behind the opening, not waiting for it
 
     def write_here_and_log(self, run_id, writer, *args, artifact_path=None) -> None:
         """Runs `writer` here, into a temporary folder that the worker logs and
@@ -310,6 +318,12 @@ def _queued_call(name: str):
 for _name, _value in list(vars(Tracker).items()):
     if callable(_value) and not _name.startswith("__") and _name not in INHERITED and _name not in vars(AsyncTracker):
         setattr(AsyncTracker, _name, _queued_call(_name) if _name in ASYNC_CALLS else _waiting_call(_name))
+
+
+def _check_importable(argument: str, function) -> None:
+    if getattr(function, "__qualname__", "") != getattr(function, "__name__", None) or function.__module__ == "__main__":
+        raise TypeError(f"{argument}={function!r}: expected a module-level function of an importable module "
+                        f"(the tracking worker imports it by name)")
 
 
 def write_files(folder: Path, files: Dict[str, bytes]) -> None:

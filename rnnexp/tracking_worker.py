@@ -35,7 +35,7 @@ from rnnexp import tracking_wire
 from rnnexp.tracking import ERROR_TAG, Tracker
 from rnnexp.tracking_writers import run_writers
 
-UNORDERED_CALLS = ("__open__", "create_run")  # wait for no writer, and go first
+UNORDERED_CALLS = ("__open__", "create_run", "__prepare__")  # wait for no writer, and go first
 URGENT, IN_TURN = 0, 1
 EOF = "__eof__"
 
@@ -124,6 +124,8 @@ class Worker:
         if method == "write_and_log":
             self.pending[run_id] += 1
             self.jobs.put((run_id, packed))
+        elif method == "__prepare__":
+            self.jobs.put((None, packed))  # for the writer thread, which reports nothing back
         elif method == "__close__":
             (status,), _ = packed.open()
             self._end_open_runs(status, "the run was still open when its tracker closed")

@@ -24,9 +24,22 @@ def run_writers(jobs: "queue.Queue", report: Callable[..., None], store_open: th
             pass
     while True:
         run_id, packed = jobs.get()
+        if run_id is None:  # a Tracker.prepare_writers hint
+            prepare(packed)
+            continue
         outcome = write(packed)
         packed = None  # its arrays are freed now, not when the next job comes
         report(run_id, *outcome)
+
+
+def prepare(packed) -> None:
+    """Calls the function of a prepare_writers hint. A hint that fails
+    changes nothing: the writers that need it will raise what it raised."""
+    try:
+        (function,), _ = packed.open()
+        function()
+    except Exception:  # noqa: BLE001
+        pass
 
 
 def write(packed) -> Tuple[Optional[str], Optional[str], Optional[str]]:

@@ -124,3 +124,27 @@ def test_plots_config_node(compose):
     assert compose(["plots.enabled=false"]).plots.enabled is False
     with pytest.raises(ConfigError, match=r"plots.max_sequences=0: expected a positive integer"):
         validate(compose(["plots.max_sequences=0"]))
+
+
+def test_sweep_errors_on_a_decade_axis(tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    saved = []
+    monkeypatch.setattr(Figure, "savefig", lambda self, *a, **k: saved.append(self))
+    checks = {"check.reference_max_abs_err": [3e-7, 0.0, float("nan")],  # an exact 0, a point without checks
+              "check.api_parity_max_abs_err": [0.0, 2e-3, float("nan")]}
+    tolerances = {"check.reference_max_abs_err": 1e-5, "check.api_parity_max_abs_err": 0.0}
+    plots.sweep_figure(tmp_path / "s.png", ["a", "b", "c"], [1.0, 2.0, float("nan")], checks, tolerances)
+    bottom = saved[0].axes[1]
+    labels = [t.get_text() for t in bottom.get_yticklabels()]
+    assert labels[0] == "1e-12" and labels[-1] == "1e-2"  # from the floor (0 is drawn there) to 2e-3's decade
+    reference = next(line for line in bottom.get_lines() if line.get_label() == "reference").get_ydata()
+    np.testing.assert_allclose(reference[:2], [np.log10(3e-7), -12])
+    assert np.isnan(reference[2])
+    dashed = [line.get_ydata()[0] for line in bottom.get_lines() if line.get_linestyle() == "--"]
+    assert sorted(dashed) == [-12, -5]  # a zero tolerance sits on the floor
+
+
+def test_warm_up_loads_the_agg_canvas_without_pyplot():
+    plots.warm_up()
+    assert "matplotlib.backends.backend_agg" in sys.modules and "matplotlib.pyplot" not in sys.modules

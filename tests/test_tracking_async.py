@@ -31,6 +31,16 @@ def failing_writer(folder: Path, message: str) -> None:
     raise ValueError(message)
 
 
+def note_preparation() -> None:
+    """A prepare_writers function: notes which process called it."""
+    with open(os.environ["RNNEXP_TEST_MARKER"], "a") as marker:
+        marker.write(f"{os.getpid()}\n")
+
+
+def failing_preparation() -> None:
+    raise ValueError("a hint that fails")
+
+
 @pytest.fixture
 def worker_imports_tests(monkeypatch):
     """Lets the worker import this module (for `failing_writer`)."""
@@ -225,6 +235,27 @@ def test_a_run_the_store_refuses_raises_where_its_id_is_needed(tmp_path):
         tracker.close()
     assert tracker._process.poll() is not None
     assert MlflowClient(uri).search_runs([experiment_id], run_view_type=3) == []
+
+
+def test_prepare_writers_runs_once_in_the_worker_and_never_fails_a_run(tmp_path, worker_imports_tests, monkeypatch):
+    marker = tmp_path / "prepared.txt"
+    monkeypatch.setenv("RNNEXP_TEST_MARKER", str(marker))
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    tracker = AsyncTracker(uri, "rnnexp")
+    for _ in range(2):
+        tracker.prepare_writers(note_preparation)
+        tracker.prepare_writers(failing_preparation)
+    assert tracker._opened is None  # a hint never waits for the store to open
+    with pytest.raises(TypeError, match="module-level function"):
+        tracker.prepare_writers(lambda: None)
+    with tracker.run("after", {}, {}) as run_id:
+        tracker.write_and_log(run_id, write_tensors, {"x": np.zeros(2)}, np.array([2]))
+    worker = tracker._process.pid
+    tracker.close()  # nothing failed
+    assert marker.read_text().split() == [str(worker)]
+    assert read_back(uri)["after"]["status"] == "FINISHED"
+    Tracker(uri, "rnnexp").prepare_writers(note_preparation)  # in process: a hint with no time to use
+    assert marker.read_text().split() == [str(worker)]
 
 
 def test_when_the_main_process_dies_the_worker_ends_its_runs_killed(tmp_path):
