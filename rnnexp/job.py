@@ -128,7 +128,8 @@ def record_forward(tracker, run_id: str, result, cfg: DictConfig, plain: dict, c
 
 def record_tensors(tracker, run_id: str, result, plain: dict) -> None:
     """Logs what the forward pass gave, the bulk of a run's record: shapes,
-    tensors, the states table and the resolved config (rnnexp.artifacts).
+    tensors, the states table and the resolved config (rnnexp.artifacts), and
+    the state plot unless it waits for the checks (`record_plot`).
 
     The tensors are written here: for a large run that takes less time than
     handing them to an AsyncTracker's worker, which then never holds them. The
@@ -140,26 +141,38 @@ def record_tensors(tracker, run_id: str, result, plain: dict) -> None:
     tracker.write_here_and_log(run_id, write_tensors, result.tensors, lengths)
     tracker.write_and_log(run_id, write_tables, *table_inputs(result.spec.sequences, result.tensors, lengths),
                           OmegaConf.to_yaml(plain))
+    if "state_c" not in result.tensors:  # the plot needs nothing from the checks: drawn while they run
+        record_plot(tracker, run_id, result, plain["plots"])
+
+
+def record_plot(tracker, run_id: str, result, plots) -> None:
+    """Logs the run's state plot (rnnexp.plots), if `plots["enabled"]`: the
+    Keras outputs, and for an LSTM the cell states of the checks' reference
+    (Keras returns only the final one), so after the checks."""
+    from rnnexp.plots import write_state_plots
+
+    if not plots["enabled"]:
+        return
+    shown = int(plots["max_sequences"])  # a plot draws the first few sequences: only those are sent
+    cell_states = result.reference.get("cell_states")
+    tracker.write_and_log(run_id, write_state_plots, list(result.spec.sequences), result.encoded.lengths,
+                          result.tensors["outputs"][:shown], None if cell_states is None else cell_states[:shown],
+                          shown, artifact_path="plots")
 
 
 def record_checks(tracker, run_id: str, result, cfg: DictConfig, context: dict) -> None:
     """Logs what the checks used and found: the weights (as the checks read
-    them), the plots, the job's .hydra folder and the metrics; then raises
+    them), an LSTM's plot, the job's .hydra folder and the metrics; then raises
     CheckFailed if a check exceeded its tolerance (after logging, so the
     FAILED run keeps its numbers)."""
     from rnnexp.artifacts import write_weights
     from rnnexp.checks import raise_for_failures
-    from rnnexp.plots import write_state_plots
     from rnnexp.tracking import SHAPES_TAG
 
     lengths = result.encoded.lengths
     tracker.write_and_log(run_id, write_weights, result.weights)
-    if cfg.plots.enabled:
-        shown = int(cfg.plots.max_sequences)  # a plot draws the first few sequences: only those are sent
-        cell_states = result.reference.get("cell_states")  # an LSTM's, from the checks' reference
-        tracker.write_and_log(run_id, write_state_plots, list(result.spec.sequences), lengths,
-                              result.tensors["outputs"][:shown], None if cell_states is None else cell_states[:shown],
-                              shown, artifact_path="plots")
+    if "state_c" in result.tensors:  # an LSTM's plot shows the reference's cell states too
+        record_plot(tracker, run_id, result, cfg.plots)
     hydra_dir = context.get("output_dir", Path(".")) / ".hydra"
     if context and hydra_dir.is_dir():
         tracker.log_folder(run_id, hydra_dir, ".hydra")
