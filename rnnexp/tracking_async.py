@@ -16,42 +16,23 @@ overlaps the TensorFlow import and the forward pass here:
   its `rnnexp.error` tag, and is raised by `close()`;
 - if the worker dies, this process opens the store itself, ends every run the
   worker left RUNNING as FAILED, raises TrackingError, and carries on in-process.
-Which processes use it: rnnexp.trackers.
+The process and its pipes are rnnexp.tracking_pipe's; which processes use
+an AsyncTracker, rnnexp.trackers's.
 """
 
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Dict, Optional, Tuple
 
 from rnnexp import tracking_wire
 from rnnexp.tracking import ERROR_TAG, Tracker
+from rnnexp.tracking_pipe import WorkerGone, WorkerPipe
 
-PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
-# The worker imports this very package: its folder goes on the worker's path
-# unless it is there already (as site-packages is).
-WORKER_CODE = ("import sys; root = {root!r}; sys.path.insert(0, root) if root not in sys.path else None; "
-               "from rnnexp.tracking_worker import serve; serve({requests}, {replies})")
 ASYNC_CALLS = ("log_params", "log_metrics", "set_tags", "terminate", "write_and_log", "log_folder_and_remove")
 RUN_CALLS = ASYNC_CALLS  # their first argument is a run id: the worker keeps each run's calls in order
 INHERITED = ("run", "end")  # built on the calls above; they work as they are
-
-
-# The worker holds each run's tensors only while it writes them. glibc serves
-# allocations from 128 kB up from their own mappings, returned when freed, but
-# raises that bar to the size of each mapping freed (up to 32 MB), after which
-# freed tensors stay in its heap. A fixed bar keeps it: what the worker has
-# written no longer counts in the process tree's memory.
-WORKER_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(1 << 20)}
-
-
-def worker_environment() -> Dict[str, str]:
-    """This process's environment, plus WORKER_MALLOC unless already set."""
-    return {**WORKER_MALLOC, **os.environ}
 
 
 class TrackingError(RuntimeError):
@@ -64,22 +45,15 @@ class AsyncTracker(Tracker):
     def __init__(self, tracking_uri: Optional[str], experiment_name: str):
         self.experiment_name = experiment_name
         self._requested_uri, self._pid = tracking_uri, os.getpid()
-        self._seq, self._results, self._failures, self._created = 0, {}, [], []
+        self._created = []  # the ids create_run returned, for the ending of a dead worker's runs
         self._creations: Dict[str, int] = {}  # provisional run id -> its create_run's seq
         self._run_ids: Dict[str, object] = {}  # provisional run id -> MLflow id, or the error
         self._fallback: Optional[Tracker] = None
         self._local: Optional[Tracker] = None  # for the calls that must run in this process
         self._closed = False
         self._prepared = set()
-        requests_r, requests_w = os.pipe()
-        replies_r, replies_w = os.pipe()
-        code = WORKER_CODE.format(root=PACKAGE_ROOT, requests=requests_r, replies=replies_w)
-        self._process = subprocess.Popen([sys.executable, "-c", code], pass_fds=(requests_r, replies_w),
-                                         stdin=subprocess.DEVNULL, env=worker_environment())
-        os.close(requests_r)
-        os.close(replies_w)
-        self._requests = Connection(requests_w, readable=False)
-        self._replies = Connection(replies_r, writable=False)
+        self._pipe = WorkerPipe()
+        self._process = self._pipe.process
         self._open_seq = self._send("__open__", (tracking_uri, experiment_name), {}, True)
         self._opened = None  # (tracking uri, experiment id), or the error that opening raised
 
@@ -114,7 +88,7 @@ class AsyncTracker(Tracker):
             self._created.append(run_id)
             return run_id
         self._ensure_open()
-        provisional = f"{tracking_wire.PROVISIONAL_PREFIX}{self._seq + 1}"
+        provisional = f"{tracking_wire.PROVISIONAL_PREFIX}{self._pipe.seq + 1}"
         self._creations[provisional] = self._send("create_run", (name, tags, parent_run_id), {}, True, provisional)
         self._created.append(provisional)
         return provisional
@@ -218,42 +192,16 @@ class AsyncTracker(Tracker):
             raise TrackingError("an AsyncTracker cannot be used from a forked process; open a new one")
         if self._closed:
             raise TrackingError("the tracker is closed")
-        packed = tracking_wire.Packed((args, kwargs))  # an unpicklable argument fails here, before sending
-        run_id = args[0] if method in RUN_CALLS else run_id
-        self._take_replies()  # answers nobody waits for yet must not fill the pipe and stall the worker
-        self._seq += 1
         try:
-            tracking_wire.send(self._requests, (self._seq, method, packed, wants_reply, run_id))
-        except (BrokenPipeError, OSError):
+            return self._pipe.send(method, args, kwargs, wants_reply, args[0] if method in RUN_CALLS else run_id)
+        except WorkerGone:
             self._worker_died()
-        return self._seq
 
     def _wait(self, seq: int):
-        while seq not in self._results:
-            try:
-                self._replies.poll(None)  # interruptible: nothing is read yet
-                message = tracking_wire.recv(self._replies)
-            except (EOFError, OSError):
-                self._worker_died()
-            self._take(message)
-        ok, value = self._results.pop(seq)
-        if not ok:
-            raise value
-        return value
-
-    def _take(self, message) -> None:
-        if message[0] == "reply":
-            self._results[message[1]] = message[2:]
-        else:  # ("failed", run id, error text)
-            self._failures.append(message[1:])
-
-    def _take_replies(self) -> None:
-        """Reads what the worker has answered so far, without waiting."""
         try:
-            while self._replies.poll(0):
-                self._take(tracking_wire.recv(self._replies))
-        except (EOFError, OSError):
-            pass  # the worker is gone: the next wait finds out
+            return self._pipe.wait(seq)
+        except WorkerGone:
+            self._worker_died()
 
     # -- endings ----------------------------------------------------------
     def _fallback_ready(self) -> bool:
@@ -262,9 +210,9 @@ class AsyncTracker(Tracker):
     def _worker_died(self):
         code = self._process.wait()
         why = f"the tracking worker process exited with code {code}; what it had not yet recorded is lost"
-        self._take_replies()  # its last answers are still in the pipe
+        self._pipe.collect()  # its last answers are still in the pipe
         for provisional, seq in self._creations.items():
-            ok, value = self._results.pop(seq, (False, None))
+            ok, value = self._pipe.answers.pop(seq, (False, None))
             if ok:
                 self._run_ids.setdefault(provisional, value)
         self._fallback = Tracker(self._requested_uri, self.experiment_name)
@@ -276,7 +224,7 @@ class AsyncTracker(Tracker):
             if self._fallback.status(run_id) == "RUNNING":
                 self._fallback.set_tags(run_id, {ERROR_TAG: why})
                 self._fallback.terminate(run_id, "FAILED")
-        self._failures.append(("", why))
+        self._pipe.failures.append(("", why))
         raise TrackingError(why)
 
     def close(self, open_runs_status: str = "FAILED") -> None:
@@ -292,9 +240,9 @@ class AsyncTracker(Tracker):
                 self._process.wait()
         finally:
             self._closed = True
-        if self._failures:
+        if self._pipe.failures:
             raise TrackingError("; ".join(f"run {run_id}: {text}" if run_id else text
-                                          for run_id, text in self._failures))
+                                          for run_id, text in self._pipe.failures))
 
 
 def _waiting_call(name: str):
