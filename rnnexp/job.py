@@ -53,6 +53,21 @@ def tracker_for(tracking_uri: Optional[str], experiment_name: str):
     return open_tracker(tracking_uri, experiment_name)
 
 
+def prepare_plots(tracker, cfg: DictConfig) -> None:
+    """If the run plots, has an AsyncTracker's worker load matplotlib now,
+    while this process loads TensorFlow (Tracker.prepare_writers)."""
+    if cfg.plots.enabled:
+        from rnnexp.plots import warm_up
+
+        tracker.prepare_writers(warm_up)
+
+
+def plot_waits_for_checks(result) -> bool:
+    """An LSTM's plot shows the cell states of the checks' reference (Keras
+    returns only the final one); any other plot can be drawn while they run."""
+    return "state_c" in result.tensors
+
+
 def run_job(cfg: DictConfig):
     """Runs and records the experiment `cfg` describes.
 
@@ -87,10 +102,7 @@ def run_job(cfg: DictConfig):
         raise
     check_tracking_server(cfg.mlflow.tracking_uri)
     tracker = tracker_for(cfg.mlflow.tracking_uri, cfg.mlflow.experiment_name)
-    if cfg.plots.enabled:
-        from rnnexp.plots import warm_up
-
-        tracker.prepare_writers(warm_up)  # matplotlib, in the worker, while TensorFlow loads here
+    prepare_plots(tracker, cfg)
     from rnnexp.model import preload
 
     preload()  # TensorFlow, while an AsyncTracker's worker imports MLflow and opens the store
@@ -141,14 +153,14 @@ def record_tensors(tracker, run_id: str, result, plain: dict) -> None:
     tracker.write_here_and_log(run_id, write_tensors, result.tensors, lengths)
     tracker.write_and_log(run_id, write_tables, *table_inputs(result.spec.sequences, result.tensors, lengths),
                           OmegaConf.to_yaml(plain))
-    if "state_c" not in result.tensors:  # the plot needs nothing from the checks: drawn while they run
+    if not plot_waits_for_checks(result):
         record_plot(tracker, run_id, result, plain["plots"])
 
 
 def record_plot(tracker, run_id: str, result, plots) -> None:
     """Logs the run's state plot (rnnexp.plots), if `plots["enabled"]`: the
-    Keras outputs, and for an LSTM the cell states of the checks' reference
-    (Keras returns only the final one), so after the checks."""
+    Keras outputs, and for an LSTM the reference's cell states (after the
+    checks: `plot_waits_for_checks`)."""
     from rnnexp.plots import write_state_plots
 
     if not plots["enabled"]:
@@ -171,7 +183,7 @@ def record_checks(tracker, run_id: str, result, cfg: DictConfig, context: dict) 
 
     lengths = result.encoded.lengths
     tracker.write_and_log(run_id, write_weights, result.weights)
-    if "state_c" in result.tensors:  # an LSTM's plot shows the reference's cell states too
+    if plot_waits_for_checks(result):
         record_plot(tracker, run_id, result, cfg.plots)
     hydra_dir = context.get("output_dir", Path(".")) / ".hydra"
     if context and hydra_dir.is_dir():

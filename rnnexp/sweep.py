@@ -24,7 +24,7 @@ from omegaconf import DictConfig
 
 from rnnexp.errors import ConfigError
 from rnnexp.interrupts import deferred_interrupts
-from rnnexp.job import tracker_for
+from rnnexp.job import prepare_plots, tracker_for
 from rnnexp.launchers import publish_parent_run, withdraw_parent_run
 from rnnexp.server_probe import check_tracking_server
 from rnnexp.sweep_points import point_problems
@@ -67,10 +67,7 @@ class SweepParentCallback(Callback):
     @staticmethod
     def _create_parent(config: DictConfig) -> None:
         tracker = tracker_for(config.mlflow.tracking_uri, config.mlflow.experiment_name)
-        if config.plots.enabled:
-            from rnnexp.plots import warm_up
-
-            tracker.prepare_writers(warm_up)
+        prepare_plots(tracker, config)
         if config.hydra.launcher.get("_target_") == BASIC_LAUNCHER:
             from rnnexp.model import preload
 
