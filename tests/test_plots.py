@@ -1,6 +1,8 @@
 """A run's state plots: files, pixel sizes, bounds for large runs (matplotlib, no TensorFlow)."""
 
+import subprocess
 import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -15,7 +17,6 @@ def test_hidden_states_of_the_lesson_batch(tmp_path):
     assert [f.name for f in files] == ["states.png"] and files[0].parent == tmp_path
     width, height = png_size(files[0])
     assert width >= 200 and height >= 150
-    assert "matplotlib.pyplot" not in sys.modules  # the object API only: no global backend change
 
 
 def test_lstm_adds_the_cell_state_panel(tmp_path):
@@ -145,6 +146,20 @@ def test_sweep_errors_on_a_decade_axis(tmp_path, monkeypatch):
     assert sorted(dashed) == [-12, -5]  # a zero tolerance sits on the floor
 
 
-def test_warm_up_loads_the_agg_canvas_without_pyplot():
-    plots.warm_up()
-    assert "matplotlib.backends.backend_agg" in sys.modules and "matplotlib.pyplot" not in sys.modules
+def test_plots_never_load_pyplot(tmp_path):
+    """In a process of its own: Keras, imported by other tests, loads pyplot."""
+    code = textwrap.dedent(f"""
+        import sys
+        import numpy as np
+        from pathlib import Path
+        from rnnexp import plots
+        plots.warm_up()
+        assert "matplotlib.backends.backend_agg" in sys.modules
+        states = np.tanh(np.random.default_rng(0).normal(size=(3, 5, 2)))
+        plots.write_state_plots(Path({str(tmp_path)!r}), ["hello", "eolll", "lleel"], np.array([5, 5, 5]), states)
+        plots.sweep_figure(Path({str(tmp_path)!r}) / "s.png", ["a"], [1.0], {{"check.x": [0.0]}}, {{}})
+        assert "matplotlib.pyplot" not in sys.modules, "pyplot loaded"  # the object API only: no global backend change
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "states.png").exists() and (tmp_path / "s.png").exists()
