@@ -3,6 +3,7 @@ and only inside functions, so that `--help`, `--cfg job` and config errors never
 pay for the TensorFlow import.
 """
 
+import random
 from typing import Dict, List, Optional
 
 import numpy as np
@@ -23,6 +24,7 @@ WEIGHT_NAMES = ("kernel", "recurrent_kernel", "bias")
 # 200 steps, hidden 256: 1.4 s eager, 0.4 s traced and run; the tensors are
 # identical).
 GRAPH_MIN_STEPS = 32
+_seeded_backend = None  # the seed TensorFlow's global seed was last set to by `seed_weights`
 
 
 def _keras():
@@ -38,6 +40,26 @@ def preload() -> None:
     """Imports Keras and TensorFlow now (seconds), so that the caller can
     choose when to pay for it."""
     _keras()
+
+
+def seed_weights(seed: int) -> None:
+    """Seeds the next layers' initial weights, as `keras.utils.set_random_seed(seed)` does.
+
+    Keras 3 draws each initializer's seed from Python's `random` and runs
+    TensorFlow's stateless random ops, so Python's (and NumPy's) generators
+    decide the weights. `set_random_seed` also sets TensorFlow's global seed,
+    and setting that clears TensorFlow's kernel cache: the next forward pass
+    sets up every op again, about 40 ms a build. So the full call is made when
+    the seed differs from the last one; otherwise only Python's and NumPy's
+    generators are reset. The weights are the full call's either way
+    (tests/test_seeding.py).
+    """
+    global _seeded_backend
+    if seed != _seeded_backend:
+        _keras().utils.set_random_seed(seed)
+        _seeded_backend = seed
+    random.seed(seed)
+    np.random.seed(seed)
 
 
 def build_rnn(api: str, rnn: str, hidden_size: int, seed: Optional[int] = None, initialized: bool = True):
@@ -63,7 +85,7 @@ def build_rnn(api: str, rnn: str, hidden_size: int, seed: Optional[int] = None, 
         raise ValueError(f"api={api!r}: expected 'cell' or 'layer'")
     keras = _keras()
     if seed is not None:
-        keras.utils.set_random_seed(seed)
+        seed_weights(seed)
     layer_name, cell_name = KERAS_CLASSES[rnn]
     zeros = {} if initialized else {f"{kind}_initializer": "zeros" for kind in ("kernel", "recurrent", "bias")}
     if api == "cell":

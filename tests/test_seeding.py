@@ -1,0 +1,55 @@
+"""rnnexp.model.seed_weights skips TensorFlow's global seed when it is already
+set (setting it clears TensorFlow's kernel cache): the initial weights must
+still be those `keras.utils.set_random_seed` gives, for every cell and API, on
+the first build and on later builds with the same seed in the same process."""
+
+import numpy as np
+import pytest
+
+from rnnexp import model
+
+pytestmark = pytest.mark.slow
+
+INPUT_SHAPE = (3, 5, 4)
+
+
+def keras_seeded_weights(api, rnn, hidden_size, seed):
+    """The weights of the same layer built right after Keras's own full seeding."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    layer_name, cell_name = model.KERAS_CLASSES[rnn]
+    if api == "cell":
+        layer = keras.layers.RNN(getattr(keras.layers, cell_name)(units=hidden_size), return_state=True)
+    else:
+        layer = getattr(keras.layers, layer_name)(units=hidden_size, return_state=True)
+    layer.build(INPUT_SHAPE)
+    return [w.numpy() for w in layer.weights]
+
+
+# Seeds repeat, so that most builds take the path without TensorFlow's seed;
+# each build follows a forward pass, which could move a generator.
+CASES = [("layer", "simple_rnn", 2, 0), ("cell", "simple_rnn", 2, 0), ("layer", "lstm", 5, 0),
+         ("cell", "gru", 3, 0), ("cell", "lstm", 4, 7), ("layer", "gru", 6, 7), ("layer", "simple_rnn", 9, 0)]
+
+
+def test_seeded_builds_give_the_weights_of_keras_own_seeding():
+    inputs = np.zeros(INPUT_SHAPE, dtype=np.float32)
+    inputs[:, :, 0] = 1.0
+    for api, rnn, hidden_size, seed in CASES:
+        layer = model.build_rnn(api, rnn, hidden_size, seed)
+        model.forward(layer, rnn, inputs)
+        ours = list(model.get_weights(layer).values())
+        expected = keras_seeded_weights(api, rnn, hidden_size, seed)
+        assert len(ours) == len(expected) == 3
+        for got, want in zip(ours, expected):
+            np.testing.assert_array_equal(got, want, err_msg=f"{api} {rnn} H={hidden_size} seed={seed}")
+
+
+def test_the_seed_decides_the_weights():
+    layers = [model.build_rnn("layer", "simple_rnn", 4, seed) for seed in (1, 1, 2)]
+    for layer in layers:  # built one after another: the generators move between builds
+        layer.build(INPUT_SHAPE)
+    first, again, other = (list(model.get_weights(layer).values()) for layer in layers)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert not np.array_equal(first[0], other[0])
