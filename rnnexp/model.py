@@ -8,6 +8,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+from rnnexp.heavy_imports import collector_paused
 from rnnexp.schema import OPTIMIZERS
 
 # rnn option -> (Keras layer class, Keras cell class)
@@ -29,11 +30,13 @@ _seeded_backend = None  # the seed TensorFlow's global seed was last set to by `
 
 def _keras():
     import os
+    import sys
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's start-up chatter off the console
-    import keras
-
-    return keras
+    if "keras" not in sys.modules:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's start-up chatter off the console
+        with collector_paused():  # a fifth of the import's time, see rnnexp.heavy_imports
+            import keras  # noqa: F401
+    return sys.modules["keras"]
 
 
 def preload() -> None:

@@ -19,6 +19,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from rnnexp.heavy_imports import collector_paused
 from rnnexp.state_figure import DPI, MAX_LINES, MAX_TICKS, draw_states, new_figure, save  # noqa: F401
 
 MAX_COLUMNS = 450  # steps drawn side by side in one figure
@@ -30,9 +31,10 @@ def warm_up() -> None:
     before its plots are due (see Tracker.prepare_writers)."""
     import io
 
-    figure = new_figure(1.0, 1.0)
-    figure.text(0.5, 0.5, "0")
-    figure.savefig(io.BytesIO(), format="png")
+    with collector_paused():  # see rnnexp.heavy_imports
+        figure = new_figure(1.0, 1.0)
+        figure.text(0.5, 0.5, "0")
+        figure.savefig(io.BytesIO(), format="png")
 
 
 def _layout(lengths: Sequence[int], max_sequences: int) -> List[int]:

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence
 
+from rnnexp.heavy_imports import collector_paused
 from rnnexp.interrupts import deferred_interrupts
 from rnnexp.params import MAX_PARAMS_PER_BATCH, batches
 from rnnexp.store_retry import LockRetryingClient
@@ -43,11 +44,12 @@ class Tracker:
     """
 
     def __init__(self, tracking_uri: Optional[str], experiment_name: str, create: bool = True):
-        from mlflow.tracking import MlflowClient, get_tracking_uri
+        with collector_paused():  # MLflow's import and a new store's tables, see rnnexp.heavy_imports
+            from mlflow.tracking import MlflowClient, get_tracking_uri
 
-        if not create:  # before the client: opening a SQLite store creates it
-            _check_store_exists(tracking_uri or get_tracking_uri())
-        self.client = LockRetryingClient(MlflowClient(tracking_uri))
+            if not create:  # before the client: opening a SQLite store creates it
+                _check_store_exists(tracking_uri or get_tracking_uri())
+            self.client = LockRetryingClient(MlflowClient(tracking_uri))
         self.tracking_uri = self.client._tracking_client.tracking_uri
         self.experiment_name = experiment_name
         if create:
