@@ -74,6 +74,10 @@ class StateFigure:
             lines.tick_params(labelsize=7, length=2, pad=1)
             lines.xaxis.set_visible(False)  # an invisible axis makes no ticks, the costliest part
             lines.grid(axis="y", alpha=0.3)
+            # Placed by hand, the axis labels spare matplotlib measuring every tick label to place them
+            heat.yaxis.set_label_coords(-0.3 / (0.79 * width), 0.5)  # 0.3 in left of the axes: past 3-digit units
+            for axis in (heat.xaxis, lines.yaxis):  # no label text: only the measuring goes
+                axis.set_label_coords(0.5, 0.0)
 
     def draw(self, path: Path, title: str, chars: np.ndarray,
              panels: Sequence[Tuple[str, np.ndarray]]) -> Path:
@@ -89,7 +93,8 @@ class StateFigure:
             picture.set_clim(-limit, limit)
             heat.set_xlim(-0.5, self.columns - 0.5)
             heat.set_ylim(units - 0.5, -0.5)
-            heat.set_title(f"{label}: colour blue {-limit:.3g}, white 0, red {limit:.3g}", fontsize=8, loc="left")
+            heat.set_title(f"{label}: colour blue {-limit:.3g}, white 0, red {limit:.3g}", fontsize=8, loc="left",
+                           y=1.0)  # where matplotlib would put it (no ticks on top), but without measuring the axes
             heat.set_yticks(sorted({int(u) for u in np.linspace(0, units - 1, min(units, 5))}))
             for unit, line in enumerate(lines):
                 line.set_visible(unit < units)
