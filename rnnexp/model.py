@@ -1,15 +1,15 @@
-"""Builds and runs the Keras RNN. The only module that imports Keras/TensorFlow,
-and only inside functions, so that `--help`, `--cfg job` and config errors never
-pay for the TensorFlow import.
+"""Builds and runs the Keras RNN. With rnnexp.next_char_model (the trainable
+classifier around it), the only module that uses Keras/TensorFlow, which both
+import through `keras_module()`, inside functions, so that `--help`, `--cfg job`
+and config errors never pay for the TensorFlow import.
 """
 
 import random
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 import numpy as np
 
 from rnnexp.heavy_imports import collector_paused
-from rnnexp.schema import OPTIMIZERS
 
 # rnn option -> (Keras layer class, Keras cell class)
 KERAS_CLASSES = {
@@ -28,7 +28,8 @@ GRAPH_MIN_STEPS = 32
 _seeded_backend = None  # the seed TensorFlow's global seed was last set to by `seed_weights`
 
 
-def _keras():
+def keras_module():
+    """Keras (and TensorFlow under it), imported on the first call."""
     import os
     import sys
 
@@ -42,7 +43,7 @@ def _keras():
 def preload() -> None:
     """Imports Keras and TensorFlow now (seconds), so that the caller can
     choose when to pay for it."""
-    _keras()
+    keras_module()
 
 
 def seed_weights(seed: int) -> None:
@@ -59,7 +60,7 @@ def seed_weights(seed: int) -> None:
     """
     global _seeded_backend
     if seed != _seeded_backend:
-        _keras().utils.set_random_seed(seed)
+        keras_module().utils.set_random_seed(seed)
         _seeded_backend = seed
     random.seed(seed)
     np.random.seed(seed)
@@ -86,7 +87,7 @@ def build_rnn(api: str, rnn: str, hidden_size: int, seed: Optional[int] = None, 
         raise ValueError(f"rnn={rnn!r}: expected one of {sorted(KERAS_CLASSES)}")
     if api not in ("cell", "layer"):
         raise ValueError(f"api={api!r}: expected 'cell' or 'layer'")
-    keras = _keras()
+    keras = keras_module()
     if seed is not None:
         seed_weights(seed)
     layer_name, cell_name = KERAS_CLASSES[rnn]
@@ -135,100 +136,3 @@ def set_weights(layer, weights: Dict[str, np.ndarray], input_shape) -> None:
     if not layer.built:
         layer.build(tuple(input_shape))
     layer.set_weights([weights[w.name] for w in layer.weights])
-
-
-def build_next_char_model(layer, vocab_size: int, optimizer: str, learning_rate: float):
-    """Wraps a recurrent layer from `build_rnn` into a compiled classifier of
-    the next character at every step.
-
-    One-hot inputs (B, T, V) -> Masking (all-zero rows are padding) -> `layer`
-    (its sequence output (B, T, H); the states are not used) -> Dense softmax
-    (B, T, V). Trained with sparse categorical cross-entropy on integer targets
-    (B, T); padded steps count in neither the loss nor the accuracy.
-
-    Args:
-        layer: a recurrent layer from `build_rnn` (seed Keras before calling
-            this, as `build_rnn` does, so the Dense weights are seeded too).
-        vocab_size: V, the number of classes.
-        optimizer: a key of OPTIMIZERS.
-        learning_rate: the optimizer's learning rate.
-
-    Returns:
-        A compiled `keras.Model`, input (None, None, V), output (None, None, V).
-    """
-    keras = _keras()
-    inputs = keras.Input(shape=(None, vocab_size), name="inputs")
-    outputs, *_states = layer(keras.layers.Masking(mask_value=0.0)(inputs))
-    probabilities = keras.layers.Dense(vocab_size, activation="softmax", name="next_char")(outputs)
-    model = keras.Model(inputs, probabilities, name="next_char_rnn")
-    model.compile(
-        optimizer=getattr(keras.optimizers, OPTIMIZERS[optimizer])(learning_rate=learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    return model
-
-
-def fit(model, inputs: np.ndarray, targets: np.ndarray, mask: np.ndarray, epochs: int,
-        batch_size: int, seed: int) -> Dict[str, list]:
-    """Trains `model` for `epochs` passes over the data.
-
-    One `train_on_batch` call per batch rather than `model.fit`, which spends
-    tens of milliseconds of set-up per epoch: that dominates when an epoch is
-    one tiny batch. The batches are reshuffled each epoch from `seed`.
-
-    Args:
-        model: from `build_next_char_model`.
-        inputs: (B, T, V) float32, one-hot, padded steps all zero.
-        targets: (B, T) int, the next character's index; ignored where padded.
-        mask: (B, T) bool, True on real steps.
-        epochs: number of passes.
-        batch_size: sequences per step.
-        seed: for the shuffling.
-
-    Returns:
-        {"loss": [...], "accuracy": [...]}, one value per epoch: the mean over
-        that epoch's real steps of the values Keras reports per batch.
-    """
-    rng = np.random.default_rng(seed)
-    history = {"loss": [], "accuracy": []}
-    for _ in range(epochs):
-        order = rng.permutation(len(inputs))
-        totals, steps = {"loss": 0.0, "accuracy": 0.0}, 0
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            logs = model.train_on_batch(inputs[rows], targets[rows], return_dict=True)
-            real = int(mask[rows].sum())
-            for name in totals:
-                totals[name] += float(logs[name]) * real
-            steps += real
-        for name, total in totals.items():
-            history[name].append(total / steps)
-    return history
-
-
-def predict(model, inputs: np.ndarray) -> np.ndarray:
-    """The model's next-character probabilities (B, T, V) for `inputs` (B, T, V)."""
-    return np.asarray(model.predict_on_batch(inputs), dtype=np.float32)
-
-
-def enable_determinism() -> None:
-    """Makes TensorFlow pick deterministic kernels, so a seeded run gives the
-    same losses every time (tf.config.experimental.enable_op_determinism)."""
-    _keras()
-    import tensorflow as tf
-
-    tf.config.experimental.enable_op_determinism()
-
-
-def pip_requirements() -> List[str]:
-    """Keras and TensorFlow pinned to the installed versions, for a logged model."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    pins = [f"keras=={version('keras')}"]
-    for backend in ("tensorflow-cpu", "tensorflow"):  # whichever distribution installed TensorFlow
-        try:
-            return pins + [f"{backend}=={version(backend)}"]
-        except PackageNotFoundError:
-            continue
-    return pins

@@ -6,7 +6,7 @@ tags are known; the trained RNN is then recorded like a forward run
 import time
 from typing import Dict, List, Mapping, Optional
 
-from rnnexp import model
+from rnnexp import next_char_model
 from rnnexp.experiment import Spec
 from rnnexp.job import record_forward
 from rnnexp.training import TrainResult, TrainSettings, train
@@ -67,7 +67,7 @@ def record_training(tracker, run_id: str, result: TrainResult, seconds: float) -
     tracker.log_metrics(run_id, final_metrics(result, seconds), step=epochs)
     tracker.set_tags(run_id, prediction_tags(result.predictions))
     return tracker.log_keras_model(run_id, result.keras_model, len(result.spec.vocab),
-                                   model.pip_requirements(), step=epochs)
+                                   next_char_model.pip_requirements(), step=epochs)
 
 
 def run_train_job(cfg, plain: dict, context: dict, tracker, name: str, params: Mapping[str, str],

@@ -17,7 +17,7 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 
-from rnnexp import model
+from rnnexp import model, next_char_model
 from rnnexp.encoding import Encoded, one_hot
 from rnnexp.experiment import ForwardResult, Spec, _plain, check_forward
 from rnnexp.validation import check_trainable
@@ -117,13 +117,13 @@ def train(spec: Spec, settings: TrainSettings) -> TrainResult:
     """
     data = next_char_data(spec.vocab, spec.sequences)  # first, so bad input never imports Keras
     inputs, mask = data.encoded.inputs, data.encoded.mask
-    model.enable_determinism()
+    next_char_model.enable_determinism()
     layer = model.build_rnn(spec.api, spec.rnn, spec.hidden_size, spec.seed)
-    classifier = model.build_next_char_model(layer, len(spec.vocab), settings.optimizer,
+    classifier = next_char_model.build_next_char_model(layer, len(spec.vocab), settings.optimizer,
                                              settings.learning_rate)
-    history = model.fit(classifier, inputs, data.targets, mask, settings.epochs,
+    history = next_char_model.fit(classifier, inputs, data.targets, mask, settings.epochs,
                         settings.batch_size, spec.seed)
-    probabilities = model.predict(classifier, inputs)
+    probabilities = next_char_model.predict(classifier, inputs)
     forward = ForwardResult(
         spec=replace(spec, sequences=tuple(s[:-1] for s in spec.sequences)), encoded=data.encoded,
         tensors={"inputs": inputs, **model.forward(layer, spec.rnn, inputs, mask)},
