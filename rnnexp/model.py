@@ -60,10 +60,11 @@ def seed_weights(seed: int) -> None:
     """
     global _seeded_backend
     if seed != _seeded_backend:
-        keras_module().utils.set_random_seed(seed)
+        keras_module().utils.set_random_seed(seed)  # Python's and NumPy's generators too
         _seeded_backend = seed
-    random.seed(seed)
-    np.random.seed(seed)
+    else:
+        random.seed(seed)
+        np.random.seed(seed)
 
 
 def build_rnn(api: str, rnn: str, hidden_size: int, seed: Optional[int] = None, initialized: bool = True):
