@@ -57,7 +57,8 @@ class StateFigure:
         width = min(16.0, max(6.5, 3.0 + 0.15 * columns))  # inches; at most 16 * DPI pixels
         height = 0.4 + panel_count * (heat + 2.0)
         self.figure = new_figure(width, height)
-        self.figure.subplots_adjust(left=0.09, right=0.88, bottom=0.2 / height, top=1 - 0.55 / height, hspace=0.45)
+        left, right = 0.09, 0.88  # of the figure's width; the legend sits right of the axes
+        self.figure.subplots_adjust(left=left, right=right, bottom=0.2 / height, top=1 - 0.55 / height, hspace=0.45)
         ratios = [r for _ in range(panel_count) for r in (heat, 1.4)]
         axes = self.figure.subplots(len(ratios), 1, sharex=True, gridspec_kw={"height_ratios": ratios})
         self.heats, self.line_axes = list(axes[0::2]), list(axes[1::2])
@@ -75,7 +76,7 @@ class StateFigure:
             lines.xaxis.set_visible(False)  # an invisible axis makes no ticks, the costliest part
             lines.grid(axis="y", alpha=0.3)
             # Placed by hand, the axis labels spare matplotlib measuring every tick label to place them
-            heat.yaxis.set_label_coords(-0.3 / (0.79 * width), 0.5)  # 0.3 in left of the axes: past 3-digit units
+            heat.yaxis.set_label_coords(-0.3 / ((right - left) * width), 0.5)  # 0.3 in left: past 3-digit units
             for axis in (heat.xaxis, lines.yaxis):  # no label text: only the measuring goes
                 axis.set_label_coords(0.5, 0.0)
 
