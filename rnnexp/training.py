@@ -120,9 +120,9 @@ def train(spec: Spec, settings: TrainSettings) -> TrainResult:
     next_char_model.enable_determinism()
     layer = model.build_rnn(spec.api, spec.rnn, spec.hidden_size, spec.seed)
     classifier = next_char_model.build_next_char_model(layer, len(spec.vocab), settings.optimizer,
-                                             settings.learning_rate)
+                                                       settings.learning_rate)
     history = next_char_model.fit(classifier, inputs, data.targets, mask, settings.epochs,
-                        settings.batch_size, spec.seed)
+                                  settings.batch_size, spec.seed)
     probabilities = next_char_model.predict(classifier, inputs)
     forward = ForwardResult(
         spec=replace(spec, sequences=tuple(s[:-1] for s in spec.sequences)), encoded=data.encoded,
