@@ -1,3 +1,6 @@
+"""`python -m rnnexp`: the command line (rnnexp.cli)."""
+
 from rnnexp.cli import main
 
-main()
+if __name__ == "__main__":
+    main()

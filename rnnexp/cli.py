@@ -1,49 +1,50 @@
-"""The command line: `python -m rnnexp [overrides] [-m]`. A thin Hydra entry;
-the work is in rnnexp.job.
+"""The command line: `python -m rnnexp [overrides] [-m]` (or `rnnexp ...`).
+A thin Hydra app; each run is rnnexp.job's, a sweep's parent rnnexp.sweep's.
 
 Exit codes: 0 all went well; 1 a run or sweep point failed; 2 bad config
 values or an unreachable tracking server (nothing was run); 130/143
 interrupted by SIGINT/SIGTERM.
 """
 
-import atexit
+import logging
 import os
 import sys
 import threading
 import traceback
-from pathlib import Path
 
 import hydra
 from omegaconf import DictConfig
 
-import rnnexp.schema  # noqa: F401  registers the schema before Hydra composes
-from rnnexp import trackers
+from rnnexp.config.compose import CONFIG_NAME, CONFIG_PATH, VERSION_BASE, register_schema
 from rnnexp.errors import CheckFailed, ConfigError
 from rnnexp.interrupts import exit_code, install_handlers
+from rnnexp.tracking.recorder import TrackingError
+from rnnexp.tracking.recorders import close_recorders, use_background_recorders
 
-CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "conf")
+register_schema()  # before Hydra composes
 
 
-@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
+@hydra.main(version_base=VERSION_BASE, config_path=CONFIG_PATH, config_name=CONFIG_NAME)
 def _hydra_main(cfg: DictConfig) -> None:
-    from rnnexp.job import hydra_context, run_job
-    from rnnexp.launchers import parent_run_id
+    from rnnexp.config.job_context import job_context
+    from rnnexp.job import run_job
+    from rnnexp.sweep.handoff import parent_run_id
 
     # A sweep point's failure is recorded on its run (FAILED, with the error),
     # and the sweep's summary lists every failed point and sets the exit code;
     # Hydra would print a traceback and name the first failure only. Without a
     # parent run (the sweep callback left out) Hydra's reporting is all there is.
-    context = hydra_context()
-    in_sweep = context.get("multirun") and parent_run_id(context["sweep_dir"])
+    sweep_dir = job_context().sweep_dir
+    in_sweep = sweep_dir is not None and parent_run_id(sweep_dir)
     try:
         run_job(cfg)
-    except (ConfigError, CheckFailed) as error:
+    except (ConfigError, CheckFailed, TrackingError) as error:
         if os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise  # asked for the full trace
-        bad_config = isinstance(error, ConfigError)
-        print(f"rnnexp: {'error' if bad_config else 'check failed'}: {error}", file=sys.stderr)
+        kind = {ConfigError: "error", CheckFailed: "check failed"}.get(type(error), "error: recording failed")
+        print(f"rnnexp: {kind}: {error}", file=sys.stderr)
         if not in_sweep:
-            raise SystemExit(2 if bad_config else 1)  # not an Exception, so Hydra adds no traceback
+            raise SystemExit(2 if isinstance(error, ConfigError) else 1)  # not an Exception: no traceback
     except Exception:
         if not in_sweep:
             raise
@@ -65,9 +66,8 @@ def exit_now(code) -> None:
     """Ends the process without the interpreter's teardown: with TensorFlow,
     Keras and Hydra loaded, freeing every module and object costs about two
     seconds, as much as a dozen small sweep points. Nothing is lost by it: the
-    runs are recorded by then (`close_trackers` waited for the tracking worker),
-    the atexit handlers still run (logging's closes the job's log file), and
-    the console streams are flushed.
+    runs are recorded by then (`close_recorders` waited for the tracking
+    worker), the logs are flushed and closed, and so are the console streams.
 
     A process with more to wind down (threads, worker processes: a joblib
     launcher's pool) exits the usual way, which stops those first."""
@@ -77,7 +77,7 @@ def exit_now(code) -> None:
     if isinstance(code, str):  # SystemExit("message"), as sys.exit prints it
         print(code, file=sys.stderr)
         code = 1
-    atexit._run_exitfuncs()
+    logging.shutdown()  # the job's log file
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -87,10 +87,12 @@ def exit_now(code) -> None:
 
 
 def run() -> None:
-    """The command line's work: Hydra's app, then the sweeps and trackers
+    """The command line's work: Hydra's app, then the sweeps and recorders
     closed whatever happened. Raises SystemExit with the exit code."""
+    from rnnexp.sweep import parent
+
     install_handlers()
-    trackers.pipeline_runs()  # MLflow work in a helper process, drained below
+    use_background_recorders()  # MLflow's work in a helper process, waited for below
     error = None
     try:
         _hydra_main()
@@ -103,10 +105,9 @@ def run() -> None:
         error = caught
         raise
     finally:
-        if "rnnexp.sweep" in sys.modules:  # only a multirun loads it
-            sys.modules["rnnexp.sweep"].finish_open_sweeps(error)
-        trackers.close_trackers(error)
-    if "rnnexp.sweep" in sys.modules and sys.modules["rnnexp.sweep"].not_finished_points:
+        parent.close_open_sweeps(error)
+        close_recorders(error)
+    if parent.not_finished_points:
         raise SystemExit(1)
 
 

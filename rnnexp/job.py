@@ -1,75 +1,64 @@
-"""One Hydra job, end to end: validate, open the tracking store, run the
-experiment, record it. The side effects (MLflow, files, console) live here."""
+"""One job, end to end: a composed config → the typed `Config` → the run
+(the lesson's forward pass, or training) → its record in MLflow. Hydra's app
+calls `run_job` for every run and every sweep point; Python code can too:
+
+    from rnnexp.config.compose import compose_hydra
+    from rnnexp.job import run_job
+    run_job(compose_hydra(["rnn=gru"]))   # runs and records, as `python -m rnnexp rnn=gru`
+"""
 
 import json
-from pathlib import Path
-from typing import Dict, Optional
+import time
+from typing import Dict
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import OmegaConf
 
+from rnnexp.config.compose import to_config
+from rnnexp.config.job_context import JobContext, job_context
+from rnnexp.config.schema import Config, Task
 from rnnexp.errors import ConfigError
-from rnnexp.launchers import job_log_tags, parent_run_id, sweep_folder
-from rnnexp.params import config_params, param_value
-from rnnexp.resume import CODE_VERSION_TAG, CONFIG_HASH_TAG, NOT_IDENTITY, identity_tags
-from rnnexp.server_probe import check_tracking_server
-from rnnexp.validation import validate
-
-OUTPUT_DIR_TAG = "rnnexp.output_dir"  # the job's Hydra folder: .hydra/ and its log
+from rnnexp.sweep.handoff import job_log_tags, parent_run_id
+from rnnexp.tracking import tags as t
+from rnnexp.tracking.recorders import open_recorder
+from rnnexp.tracking.run_record import RunRecord, RunStart, config_params, param_value
+from rnnexp.tracking.store import check_reachable
 
 
 def run_name(overrides) -> str:
-    """A readable name made from the command-line overrides, e.g.
-    "rnn=lstm,api=cell,hidden_size=4"; "default" when there are none. Overrides
-    that do not change what runs compute (`resume=true`) are left out."""
-    named = [item for item in overrides if item.lstrip("+~").split("=")[0] not in NOT_IDENTITY]
+    """The run's name: its overrides as typed, e.g. "rnn=lstm,api=cell,hidden_size=4"
+    ("default" without any), leaving out those that do not change what runs
+    compute (`resume=true`). Hydra's `override_dirname` sorts the overrides,
+    which would put a sweep's varying value anywhere in the name."""
+    named = [item for item in overrides if item.lstrip("+~").split("=")[0] not in t.NOT_IDENTITY]
     return ",".join(named) or "default"
 
 
-def hydra_context() -> Dict[str, object]:
-    """The bits of Hydra's runtime a job records; empty outside a Hydra app."""
-    from hydra.core.hydra_config import HydraConfig
-    from hydra.types import RunMode
-
-    if not HydraConfig.initialized():
-        return {}
-    hc = HydraConfig.get()
-    output_dir = Path(hc.runtime.output_dir)  # absolute, even after a chdir
-    multirun = hc.mode == RunMode.MULTIRUN
-    return {
-        "overrides": list(hc.overrides.task),
-        "choices": {k: v for k, v in hc.runtime.choices.items() if not k.startswith("hydra")},
-        "output_dir": output_dir,
-        "multirun": multirun,
-        "sweep_dir": sweep_folder(output_dir, str(hc.sweep.subdir)) if multirun else None,
-    }
+def recorded_config(cfg) -> dict:
+    """The config as a run records it (params, config.yaml, the identity
+    hash): resolved, plain containers; `train` only for a training run."""
+    plain = OmegaConf.to_container(OmegaConf.structured(cfg) if isinstance(cfg, Config) else cfg,
+                                   resolve=True, enum_to_str=True)
+    plain.pop("hydra", None)
+    if plain.get("task") != Task.train.value:
+        plain.pop("train", None)  # the settings of a task that does not run are not recorded
+    return plain
 
 
-def tracker_for(tracking_uri: Optional[str], experiment_name: str):
-    """One Tracker per store and experiment per process (sweep points share
-    it): in the CLI an AsyncTracker, whose helper process opens the store
-    while this one imports TensorFlow (see rnnexp.trackers)."""
-    from rnnexp.trackers import open_tracker
-
-    return open_tracker(tracking_uri, experiment_name)
-
-
-def prepare_plots(tracker, cfg: DictConfig) -> None:
-    """If the run plots, has an AsyncTracker's worker load matplotlib now,
-    while this process loads TensorFlow (Tracker.prepare_writers)."""
-    if cfg.plots.enabled:
-        from rnnexp.plots import warm_up
-
-        tracker.prepare_writers(warm_up)
+def run_start(plain: dict, context: JobContext) -> RunStart:
+    """The run's name, params and tags, as it is created."""
+    parent = parent_run_id(context.sweep_dir) if context.sweep_dir else None
+    tags = {t.ROLE_TAG: t.ROLE_POINT if parent else t.ROLE_SINGLE, **t.identity_tags(plain), **job_log_tags()}
+    if context.output_dir:
+        tags[t.OUTPUT_DIR_TAG] = str(context.output_dir)
+    return RunStart(name=run_name(context.overrides), params=config_params(plain, context.choices), tags=tags,
+                    parent_id=parent)
 
 
-def plot_waits_for_checks(result) -> bool:
-    """An LSTM's plot shows the cell states of the checks' reference (Keras
-    returns only the final one); any other plot can be drawn while they run."""
-    return "state_c" in result.tensors
-
-
-def run_job(cfg: DictConfig):
+def run_job(cfg):
     """Runs and records the experiment `cfg` describes.
+
+    Args:
+        cfg: a composed config (a DictConfig from Hydra) or a `Config`.
 
     Returns:
         Its ForwardResult (a TrainResult for task=train), or None when
@@ -82,114 +71,80 @@ def run_job(cfg: DictConfig):
         CheckFailed: a check of the forward pass exceeded its tolerance; the
             run is recorded, with its numbers, as FAILED.
     """
-    context = hydra_context()
-    plain = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
-    if plain["task"] != "train":
-        plain.pop("train")  # the settings of a task that does not run are not recorded
-    params = config_params(plain, context.get("choices", {}))
-    name = run_name(context.get("overrides", []))
-    parent = parent_run_id(context["sweep_dir"]) if context.get("multirun") else None
-    tags = {"rnnexp.role": "point" if parent else "single", **identity_tags(plain), **job_log_tags()}
-    if context:
-        tags[OUTPUT_DIR_TAG] = str(context["output_dir"])
+    context = job_context()
+    plain = recorded_config(cfg)
+    start = run_start(plain, context)
     try:
-        validate(cfg)
-    except ConfigError:
-        if parent:  # recorded as a FAILED point: the sweep's summary reads its points from the store
-            with tracker_for(cfg.mlflow.tracking_uri, cfg.mlflow.experiment_name).run(
-                    name, params, tags, parent):
+        config = to_config(cfg)
+    except ConfigError as error:
+        if start.parent_id:  # recorded as a FAILED point: the sweep's summary reads its points from the store
+            mlflow = plain.get("mlflow", {})
+            with open_recorder(mlflow.get("tracking_uri"), mlflow.get("experiment_name")).run(start):
                 raise
         raise
-    check_tracking_server(cfg.mlflow.tracking_uri)
-    tracker = tracker_for(cfg.mlflow.tracking_uri, cfg.mlflow.experiment_name)
-    prepare_plots(tracker, cfg)
-    from rnnexp.model import preload
+    check_reachable(config.mlflow.tracking_uri)
+    recorder = open_recorder(config.mlflow.tracking_uri, config.mlflow.experiment_name, _warm_up(config))
+    from rnnexp.core.keras_rnn import keras_module
 
-    preload()  # TensorFlow, while an AsyncTracker's worker imports MLflow and opens the store
-    if cfg.resume:
-        done = tracker.find_finished({key: tags[key] for key in (CONFIG_HASH_TAG, CODE_VERSION_TAG)})
+    keras_module()  # TensorFlow now, while a background recorder's worker opens the store
+    if config.resume:
+        done = recorder.find_finished({key: start.tags[key] for key in (t.CONFIG_HASH_TAG, t.CODE_VERSION_TAG)})
         if done:
-            print(f"Skipped '{name}': resume=true and run {done} already FINISHED "
-                  f"with the same config and code ({tags[CODE_VERSION_TAG]})")
+            print(f"Skipped '{start.name}': resume=true and run {done} already FINISHED "
+                  f"with the same config and code ({start.tags[t.CODE_VERSION_TAG]})")
             return None
-
-    if plain["task"] == "train":
-        from rnnexp.train_job import run_train_job
-
-        return run_train_job(cfg, plain, context, tracker, name, params, tags, parent)
-    from rnnexp import experiment
-    from rnnexp.console import describe
-
-    with tracker.run(name, params, tags, parent) as run_id:
-        result = experiment.forward_pass(experiment.Spec.from_config(cfg))
-        record_tensors(tracker, run_id, result, plain)  # an AsyncTracker writes them while the checks run here
-        experiment.check_forward(result)
-        print(describe(result))
-        record_checks(tracker, run_id, result, cfg, context)
-    run_id = tracker.resolved(run_id)  # an AsyncTracker's id was provisional until now
-    print(f"Recorded run '{name}' ({run_id}) in experiment '{tracker.experiment_name}' "
-          f"at {tracker.tracking_uri}: {tracker.run_url(run_id)}")
+    with recorder.run(start) as run:
+        if config.task is Task.train:
+            result = train_and_record(run, config, plain, context)
+        else:
+            result = forward_and_record(run, config, plain, context)
+    print(f"Recorded run '{start.name}' ({run.run_id}) in experiment '{recorder.experiment_name}' "
+          f"at {recorder.tracking_uri}: {recorder.run_url(run.run_id)}")
+    if config.task is Task.train:
+        print(f"Trained model: {recorder.written(run).get('model_uri', '(not logged)')}")
     return result
 
 
-def record_forward(tracker, run_id: str, result, cfg: DictConfig, plain: dict, context: dict) -> None:
-    """Logs a checked forward pass: `record_tensors`, then `record_checks`."""
-    record_tensors(tracker, run_id, result, plain)
-    record_checks(tracker, run_id, result, cfg, context)
+def _warm_up(config: Config) -> tuple:
+    if not config.plots.enabled:
+        return ()
+    from rnnexp.record.plots import warm_up
+
+    return (warm_up,)
 
 
-def record_tensors(tracker, run_id: str, result, plain: dict) -> None:
-    """Logs what the forward pass gave, the bulk of a run's record: shapes,
-    tensors, the states table and the resolved config (rnnexp.artifacts), and
-    the state plot unless it waits for the checks (`record_plot`).
+def forward_and_record(run: RunRecord, config: Config, plain: dict, context: JobContext):
+    """The lesson's forward pass, checked, printed and recorded in `run`."""
+    from rnnexp.core.forward import run_forward
+    from rnnexp.record.console import describe
 
-    The tensors are written here: for a large run that takes less time than
-    handing them to an AsyncTracker's worker, which then never holds them. The
-    table needs only their first rows: it is written wherever the tracker
-    writes, for an AsyncTracker in its worker."""
-    from rnnexp.artifacts import table_inputs, write_tables, write_tensors
-
-    lengths = result.encoded.lengths
-    tracker.write_here_and_log(run_id, write_tensors, result.tensors, lengths)
-    tracker.write_and_log(run_id, write_tables, *table_inputs(result.spec.sequences, result.tensors, lengths),
-                          OmegaConf.to_yaml(plain))
-    if not plot_waits_for_checks(result):
-        record_plot(tracker, run_id, result, plain["plots"])
+    result = run_forward(config)
+    print(describe(result))
+    record_forward(run, result, config, plain, context)
+    return result
 
 
-def record_plot(tracker, run_id: str, result, plots) -> None:
-    """Logs the run's state plot (rnnexp.plots), if `plots["enabled"]`: the
-    Keras outputs, and for an LSTM the reference's cell states (after the
-    checks: `plot_waits_for_checks`)."""
-    from rnnexp.plots import write_state_plots
-
-    if not plots["enabled"]:
-        return
-    shown = int(plots["max_sequences"])  # a plot draws the first few sequences: only those are sent
-    cell_states = result.reference.get("cell_states")
-    tracker.write_and_log(run_id, write_state_plots, list(result.spec.sequences), result.encoded.lengths,
-                          result.tensors["outputs"][:shown], None if cell_states is None else cell_states[:shown],
-                          shown, artifact_path="plots")
-
-
-def record_checks(tracker, run_id: str, result, cfg: DictConfig, context: dict) -> None:
-    """Logs what the checks used and found: the weights (as the checks read
-    them), an LSTM's plot, the job's .hydra folder and the metrics; then raises
-    CheckFailed if a check exceeded its tolerance (after logging, so the
-    FAILED run keeps its numbers)."""
-    from rnnexp.artifacts import write_weights
-    from rnnexp.checks import raise_for_failures
-    from rnnexp.tracking import SHAPES_TAG
+def record_forward(run: RunRecord, result, config: Config, plain: dict, context: JobContext) -> None:
+    """Records a checked forward result: its files, the pictures to draw,
+    the job's .hydra folder, the metrics and tags; then raises CheckFailed if
+    a check exceeded its tolerance (the FAILED run keeps its numbers)."""
+    from rnnexp.core.checks import raise_for_failures
+    from rnnexp.record.forward_files import table_inputs, write_forward_files, write_states_table
 
     lengths = result.encoded.lengths
-    tracker.write_and_log(run_id, write_weights, result.weights)
-    if plot_waits_for_checks(result):
-        record_plot(tracker, run_id, result, cfg.plots)
-    hydra_dir = context.get("output_dir", Path(".")) / ".hydra"
-    if context and hydra_dir.is_dir():
-        tracker.log_folder(run_id, hydra_dir, ".hydra")
-    tracker.log_metrics(run_id, result.metrics,
-                        tags={SHAPES_TAG: json.dumps(result.shapes), **length_tags(lengths)})
+    write_forward_files(run.folder, result.tensors, lengths, result.weights, OmegaConf.to_yaml(plain))
+    run.render(write_states_table, *table_inputs(result.sequences, result.tensors["outputs"], lengths))
+    if config.plots.enabled:
+        from rnnexp.record.plots import write_state_plots
+
+        shown = config.plots.max_sequences  # a plot draws the first few sequences: only those are handed over
+        cell_states = result.reference.get("cell_states")
+        run.render(write_state_plots, list(result.sequences), lengths, result.tensors["outputs"][:shown],
+                   None if cell_states is None else cell_states[:shown], shown, under="plots")
+    if context.hydra_dir:
+        run.add_folder(context.hydra_dir, ".hydra")
+    run.log_metrics(result.metrics)
+    run.set_tags({t.SHAPES_TAG: json.dumps(result.shapes), **length_tags(lengths)})
     raise_for_failures(result.check_errors)
 
 
@@ -197,5 +152,34 @@ def length_tags(lengths) -> Dict[str, str]:
     """Each sequence's own length, as tags: `rnnexp.lengths` (a JSON list, cut
     like a param if long; tensors/lengths.npy has them all) and `rnnexp.ragged`."""
     lengths = [int(n) for n in lengths]
-    return {"rnnexp.lengths": param_value(lengths),
-            "rnnexp.ragged": str(len(set(lengths)) > 1).lower()}
+    return {t.LENGTHS_TAG: param_value(lengths), t.RAGGED_TAG: str(len(set(lengths)) > 1).lower()}
+
+
+def train_and_record(run: RunRecord, config: Config, plain: dict, context: JobContext):
+    """Trains the model `config` describes, prints and records it in `run`:
+    what training adds (curves, predictions, final scores, the model), then
+    the trained RNN as a forward run (`record_forward`)."""
+    from rnnexp.core.training import train
+    from rnnexp.record.console import MAX_PREDICTIONS, describe_training
+    from rnnexp.record.training_files import write_loss_curve, write_training_tables
+    from rnnexp.tracking.keras_model import save_keras_model
+
+    started = time.perf_counter()
+    result = train(config)
+    seconds = time.perf_counter() - started
+    print(describe_training(result, seconds))
+    epochs = len(result.history["loss"])
+    write_training_tables(run.folder, result.input_texts, result.target_texts, result.predictions, result.history)
+    if config.plots.enabled:
+        run.render(write_loss_curve, result.history,
+                   f"{config.rnn.value} {config.api.value}, hidden_size={config.hidden_size}")
+    run.log_series(result.history, first_step=1)
+    # At the last epoch's step, so that they are linked to the model logged with that step.
+    run.log_metrics({"train.final_loss": result.final["loss"], "train.final_accuracy": result.final["accuracy"],
+                     "train.seconds": seconds}, step=epochs)
+    run.set_tags({t.PREDICTED_TAG.format(i): text[:t.MAX_TAG_CHARS]
+                  for i, text in enumerate(result.predictions[:MAX_PREDICTIONS])})
+    run.log_model(save_keras_model(run.model_folder(), result.keras_model, len(config.data.vocab), step=epochs))
+    record_forward(run, result.forward, config, plain, context)
+    return result
+

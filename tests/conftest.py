@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-CONF_DIR = REPO / "conf"
+CONF_DIR = REPO / "rnnexp" / "conf"
 
 # A shell that starts the suite in the background (`pytest &` in a script) has
 # it ignore SIGINT, and every process it starts inherits that: the interrupt
@@ -24,15 +24,9 @@ if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
 @pytest.fixture
 def compose():
     """compose(overrides) -> the composed DictConfig, as `python -m rnnexp` would see it."""
-    from hydra import compose as hydra_compose, initialize_config_dir
+    from rnnexp.config.compose import compose_hydra
 
-    import rnnexp.schema  # noqa: F401  registers the schema
-
-    def _compose(overrides=(), return_hydra_config=False):
-        with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
-            return hydra_compose("config", list(overrides), return_hydra_config=return_hydra_config)
-
-    return _compose
+    return compose_hydra
 
 
 def run_cli(args, cwd, env=None, timeout=600, check=True):

@@ -95,5 +95,5 @@ def test_a_bad_value_fails_without_importing_numpy_either(cli):
     so that it stays within a second."""
     proc = cli("data.sequences=[hello,hexlo]", check=False, env={"PYTHONPROFILEIMPORTTIME": "1"})
     modules = imported_modules(proc.stderr)
-    assert proc.returncode == 2 and "rnnexp.validation" in modules
+    assert proc.returncode == 2 and "rnnexp.config.schema" in modules
     assert sorted(m for m in modules if m.split(".")[0] == "numpy") == []

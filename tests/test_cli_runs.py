@@ -6,7 +6,6 @@ Keras computed; the lesson's arrays are the reference for the inputs.
 """
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,11 +14,10 @@ import numpy as np
 import pytest
 import yaml
 
-from rnnexp.reference import run_reference
+from rnnexp.core.reference import run_reference
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parent.parent
 
 h, e, l, o = [1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]
 LESSON_BATCH = np.array([[h, e, l, l, o], [e, o, l, l, l], [l, l, e, e, l]], dtype=np.float32)
@@ -192,15 +190,13 @@ sequences: [x1y, 1y, yyx1]
 
 
 def test_a_new_data_file_runs_with_no_code_change(cli_in, tmp_path):
-    """A copy of the project (its code unchanged) gets conf/data/mine.yaml,
-    and `python -m rnnexp data=mine` runs it from the copy's root."""
+    """A folder of one's own work gets conf/data/mine.yaml, and `python -m
+    rnnexp data=mine` run there finds it (rnnexp's code and configs unchanged)."""
     project = tmp_path / "project"
-    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
-    for part in ("rnnexp", "conf"):
-        shutil.copytree(REPO / part, project / part, ignore=ignore)
+    (project / "conf" / "data").mkdir(parents=True)
     (project / "conf" / "data" / "mine.yaml").write_text(MINE_YAML)
     proc = cli_in(project, "data=mine", "rnn=lstm", "api=cell", "seed=7")
-    assert str(project / "mlflow.db") in proc.stdout  # the copy's code and store were used
+    assert str(project / "mlflow.db") in proc.stdout  # the folder's own store was used
 
     from mlflow.tracking import MlflowClient
 
@@ -226,14 +222,11 @@ def test_a_new_data_file_runs_with_no_code_change(cli_in, tmp_path):
 NOTEBOOK = """
 import json, sys
 import numpy as np
-from hydra import compose, initialize_config_dir
-import rnnexp.schema
-from rnnexp.experiment import Spec, run_forward
+from rnnexp.config.compose import compose
+from rnnexp.core.forward import run_forward
 
-with initialize_config_dir(version_base="1.3", config_dir=sys.argv[1]):
-    cfg = compose("config", ["data=hello", "api=cell"])
-result = run_forward(Spec.from_config(cfg))
-np.save(sys.argv[2], result.tensors["outputs"])
+result = run_forward(compose(["data=hello", "api=cell"]))
+np.save(sys.argv[1], result.tensors["outputs"])
 print(json.dumps({"shapes": result.shapes, "checks": result.checks,
                   "mlflow": sorted(m for m in sys.modules if m.split(".")[0] == "mlflow")}))
 """
@@ -241,7 +234,7 @@ print(json.dumps({"shapes": result.shapes, "checks": result.checks,
 
 def test_the_runner_from_python_without_mlflow(recorded, tmp_path):
     outputs_path = tmp_path / "outputs.npy"
-    proc = subprocess.run([sys.executable, "-c", NOTEBOOK, str(REPO / "conf"), str(outputs_path)],
+    proc = subprocess.run([sys.executable, "-c", NOTEBOOK, str(outputs_path)], cwd=tmp_path,
                           capture_output=True, text=True, timeout=600, check=True)
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert report["shapes"] == {"inputs": [1, 5, 4], "outputs": [1, 5, 2], "state_h": [1, 2]}

@@ -6,7 +6,8 @@ import math
 import pandas as pd
 import pytest
 
-from rnnexp.compare import compare_table, format_table, parse_args, varying_params, write_sweep_summary
+from rnnexp.compare import parse_args
+from rnnexp.record.comparison import compare_table, format_table, varying_params, write_sweep_summary
 from conftest import png_size
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from hydra.errors import ConfigCompositionException
 
-from rnnexp.encoding import one_hot
+from rnnexp.config.compose import to_config
+from rnnexp.core.encoding import one_hot
 from rnnexp.errors import ConfigError
-from rnnexp.validation import validate
 
 REPO = Path(__file__).resolve().parent.parent
-CONF_DIR = REPO / "conf"
+CONF_DIR = REPO / "rnnexp" / "conf"
 HELLO_BATCH = ["hello", "eolll", "lleel"]
 
 
@@ -40,7 +40,7 @@ def test_group_and_value_overrides(compose):
 def test_every_rnn_and_api_composes(compose, api, rnn):
     cfg = compose([f"api={api}", f"rnn={rnn}"])
     assert (cfg.api, cfg.rnn) == (api, rnn)
-    validate(cfg)
+    to_config(cfg)
 
 
 def test_tokens_are_strings_even_when_they_look_like_numbers(compose):
@@ -72,7 +72,7 @@ def test_a_wrong_value_fails_at_compose_time(compose, override, value):
 ])
 def test_validation_names_the_key(compose, override, key):
     with pytest.raises(ConfigError) as caught:
-        validate(compose([override]))
+        to_config(compose([override]))
     assert caught.value.key == key
 
 
@@ -98,20 +98,15 @@ def test_run_artifacts_are_git_ignored():
 
 COMPOSE_AND_PREPARE = """
 import json, sys
-from hydra import compose, initialize_config_dir
-import rnnexp.cli, rnnexp.schema, rnnexp.sweep
-from rnnexp.encoding import one_hot
-from rnnexp.experiment import Spec
-from rnnexp.job import run_name
-from rnnexp.params import config_params
-from rnnexp.validation import validate
-from omegaconf import OmegaConf
-with initialize_config_dir(version_base="1.3", config_dir=sys.argv[1]):
-    cfg = compose("config", ["rnn=lstm", "api=cell"])
-validate(cfg)
-spec = Spec.from_config(cfg)
-one_hot(spec.vocab, spec.sequences)
-config_params(OmegaConf.to_container(cfg, enum_to_str=True), {"rnn": "lstm"})
+import rnnexp.cli, rnnexp.sweep.callback, rnnexp.core.forward, rnnexp.core.training
+from rnnexp.config.compose import compose_hydra, to_config
+from rnnexp.core.encoding import one_hot
+from rnnexp.job import recorded_config, run_name
+from rnnexp.tracking.run_record import config_params
+cfg = compose_hydra(["rnn=lstm", "api=cell"])
+config = to_config(cfg)
+one_hot(config.data.vocab, config.data.sequences)
+config_params(recorded_config(cfg), {"rnn": "lstm"})
 run_name(["rnn=lstm"])
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "mlflow"))
 print(json.dumps(heavy))
@@ -119,6 +114,6 @@ print(json.dumps(heavy))
 
 
 def test_composing_and_preparing_imports_no_tensorflow_keras_or_mlflow():
-    proc = subprocess.run([sys.executable, "-c", COMPOSE_AND_PREPARE, str(CONF_DIR)],
+    proc = subprocess.run([sys.executable, "-c", COMPOSE_AND_PREPARE],
                           capture_output=True, text=True, timeout=300, check=True)
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == []

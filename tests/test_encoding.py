@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rnnexp.encoding import decode, one_hot
+from rnnexp.core.encoding import decode, one_hot
 from rnnexp.errors import ConfigError
 
 VOCAB = ["h", "e", "l", "o"]

@@ -5,14 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from rnnexp.launchers import (
-    PARENT_RUN_ENV,
-    PARENT_RUN_FILE,
-    parent_run_id,
-    publish_parent_run,
-    sweep_folder,
-    withdraw_parent_run,
-)
+from rnnexp.config.job_context import sweep_folder
+from rnnexp.sweep.handoff import PARENT_RUN_ENV, PARENT_RUN_FILE, parent_run_id, publish_parent_run, withdraw_parent_run
 
 
 @pytest.fixture
@@ -63,7 +57,7 @@ def test_slurm_launcher_settings_compose_without_a_cluster(compose):
     assert (launcher.mem_gb, launcher.array_parallelism) == (4, 8)
     # where the jobs' stdout/stderr go: submitit's folder inside the sweep folder
     assert launcher.submitit_folder == "/shared/rnnexp/sweep1/.submitit/%j"
-    assert cfg.hydra.callbacks.sweep_parent._target_ == "rnnexp.sweep.SweepParentCallback"
+    assert cfg.hydra.callbacks.sweep_parent._target_ == "rnnexp.sweep.callback.SweepCallback"
 
 
 def test_joblib_launcher_settings_compose(compose):

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from conftest import run_cli
-from rnnexp.params import MAX_PARAM_VALUE, TRUNCATION_MARKER
+from rnnexp.tracking.run_record import MAX_PARAM_VALUE, TRUNCATION_MARKER
 
 rng = random.Random(4)
 SEQUENCES = ["".join(rng.choice("abc") for _ in range(400)) for _ in range(20)]

@@ -6,8 +6,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from rnnexp.job import run_name
-from rnnexp.params import (MAX_PARAM_VALUE, MAX_PARAMS_PER_BATCH, TRUNCATION_MARKER, batches,
-                           config_params, flatten, param_value)
+from rnnexp.tracking.run_record import MAX_PARAM_VALUE, TRUNCATION_MARKER, config_params, flatten, param_value
 
 
 def test_flatten_makes_dotted_keys_and_keeps_lists_whole():
@@ -51,12 +50,25 @@ def test_a_huge_config_stays_within_mlflows_limits(compose):
     assert params["data.sequences"].endswith(TRUNCATION_MARKER)
 
 
-def test_batches_of_at_most_100():
-    assert MAX_PARAMS_PER_BATCH == 100
-    sizes = [len(chunk) for chunk in batches(list(range(250)))]
-    assert sizes == [100, 100, 50]
-    assert [x for chunk in batches(list(range(250))) for x in chunk] == list(range(250))
-    assert list(batches([])) == []
+def test_log_batches_keeps_within_mlflows_limits_per_call():
+    """At most 100 params, 100 tags and 1000 entities in all per log_batch
+    call (MLflow refuses more), nothing lost, nothing sent twice."""
+    from rnnexp.tracking.writer import log_batches
+
+    class Client:
+        calls = []
+
+        def log_batch(self, run_id, metrics, params, tags):
+            assert len(params) <= 100 and len(tags) <= 100 and len(metrics) + len(params) + len(tags) <= 1000
+            self.calls.append((len(params), len(metrics), len(tags)))
+
+    metrics = [(f"m{i}", float(i), 0, i) for i in range(1950)]
+    log_batches(Client(), "run", params={f"p{i}": str(i) for i in range(250)}, metrics=metrics,
+                tags={f"t{i}": "x" for i in range(120)})
+    assert Client.calls == [(100, 800, 100), (100, 880, 20), (50, 270, 0)]
+    Client.calls.clear()
+    log_batches(Client(), "run")
+    assert Client.calls == []
 
 
 @pytest.mark.parametrize("overrides, name", [
@@ -70,16 +82,18 @@ def test_run_name_is_made_from_the_overrides(overrides, name):
 
 @pytest.mark.slow
 def test_many_and_long_params_reach_a_real_store(tmp_path):
-    """Tracker.log_params batches and the truncation keep MLflow from refusing."""
+    """The batches and the truncation keep MLflow from refusing."""
     from mlflow.tracking import MlflowClient
 
-    from rnnexp.tracking import Tracker
+    from rnnexp.tracking.recorder import Recorder
+    from rnnexp.tracking.run_record import RunStart
 
-    tracker = Tracker(f"sqlite:///{tmp_path / 'mlflow.db'}", "limits")
+    recorder = Recorder(f"sqlite:///{tmp_path / 'mlflow.db'}", "limits")
     params = config_params({f"p{i:03d}": i for i in range(250)} | {"long": ["x" * 100] * 100}, {})
-    with tracker.run("limits", params, {}) as run_id:
-        pass
-    run = MlflowClient(tracker.tracking_uri).get_run(run_id)
+    with recorder.run(RunStart("limits", params, {})) as record:
+        record.log_series({"loss": [1.0 / (i + 1) for i in range(1500)]})
+    run = MlflowClient(recorder.tracking_uri).get_run(record.run_id)
+    assert len(MlflowClient(recorder.tracking_uri).get_metric_history(record.run_id, "loss")) == 1500
     assert run.info.status == "FINISHED"
     assert len(run.data.params) == 251 and run.data.params["p249"] == "249"
     assert run.data.params["long"].endswith(TRUNCATION_MARKER)

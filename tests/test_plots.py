@@ -7,7 +7,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from rnnexp import plots
+from rnnexp.record import plots
 from conftest import png_size
 
 
@@ -53,7 +53,7 @@ def pixels(path):
 
 
 def test_a_kept_figure_draws_what_a_new_one_would(tmp_path):
-    from rnnexp.state_figure import forget_figures
+    from rnnexp.record.state_figure import forget_figures
 
     rng = np.random.default_rng(3)
     lesson = (["hello", "eolll", "lleel"], np.array([5, 5, 5]), np.tanh(rng.normal(size=(3, 5, 3))))
@@ -74,7 +74,7 @@ def test_a_kept_figure_draws_what_a_new_one_would(tmp_path):
 
 
 def test_what_the_figure_shows(tmp_path):
-    from rnnexp import state_figure
+    from rnnexp.record import state_figure
 
     rng = np.random.default_rng(5)
     states = np.tanh(rng.normal(size=(2, 4, 3)))
@@ -99,7 +99,7 @@ def test_what_the_figure_shows(tmp_path):
 
 
 def test_layouts_are_kept_apart_and_bounded(tmp_path):
-    from rnnexp.state_figure import KEPT_FIGURES, forget_figures
+    from rnnexp.record.state_figure import KEPT_FIGURES, forget_figures
 
     rng = np.random.default_rng(4)
     forget_figures()
@@ -119,12 +119,12 @@ def test_layout_caps_sequences_and_columns():
 
 def test_plots_config_node(compose):
     from rnnexp.errors import ConfigError
-    from rnnexp.validation import validate
+    from rnnexp.config.compose import to_config
 
     assert compose().plots.enabled is True and compose().plots.max_sequences == 4
     assert compose(["plots.enabled=false"]).plots.enabled is False
     with pytest.raises(ConfigError, match=r"plots.max_sequences=0: expected a positive integer"):
-        validate(compose(["plots.max_sequences=0"]))
+        to_config(compose(["plots.max_sequences=0"]))
 
 
 def test_sweep_errors_on_a_decade_axis(tmp_path, monkeypatch):
@@ -152,7 +152,7 @@ def test_plots_never_load_pyplot(tmp_path):
         import sys
         import numpy as np
         from pathlib import Path
-        from rnnexp import plots
+        from rnnexp.record import plots
         plots.warm_up()
         assert "matplotlib.backends.backend_agg" in sys.modules
         states = np.tanh(np.random.default_rng(0).normal(size=(3, 5, 2)))

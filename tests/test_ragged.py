@@ -5,7 +5,8 @@ in the batch [hello, hel] ends where [hel] alone ends, for every cell and API.""
 import numpy as np
 import pytest
 
-from rnnexp.encoding import one_hot
+from rnnexp.core.cells import STATE_NAMES
+from rnnexp.core.encoding import one_hot
 
 VOCAB = ("h", "e", "l", "o")
 
@@ -23,21 +24,21 @@ def test_padding_rows_are_zero_and_masked():
 @pytest.mark.parametrize("api", ["cell", "layer"])
 @pytest.mark.parametrize("rnn", ["simple_rnn", "lstm", "gru"])
 def test_final_state_of_a_short_sequence_ignores_the_padding(api, rnn):
-    from rnnexp import model
+    from rnnexp.core import keras_rnn
 
     batch = one_hot(VOCAB, ["hello", "hel"])
     alone = one_hot(VOCAB, ["hel"])
-    layer = model.build_rnn(api, rnn, hidden_size=3, seed=1)
-    in_batch = model.forward(layer, rnn, batch.inputs, batch.mask)
-    weights = model.get_weights(layer)
+    layer = keras_rnn.build_rnn(api, rnn, hidden_size=3, seed=1)
+    in_batch = keras_rnn.forward(layer, rnn, batch.inputs, batch.mask)
+    weights = keras_rnn.get_weights(layer)
 
-    fresh = model.build_rnn(api, rnn, hidden_size=3, seed=2)  # other initial weights ...
-    model.set_weights(fresh, weights, alone.inputs.shape)  # ... replaced by the same ones
-    by_itself = model.forward(fresh, rnn, alone.inputs, alone.mask)
+    fresh = keras_rnn.build_rnn(api, rnn, hidden_size=3, seed=2)  # other initial weights ...
+    keras_rnn.set_weights(fresh, weights, alone.inputs.shape)  # ... replaced by the same ones
+    by_itself = keras_rnn.forward(fresh, rnn, alone.inputs, alone.mask)
 
-    for state in model.STATE_NAMES[rnn]:
+    for state in STATE_NAMES[rnn]:
         np.testing.assert_allclose(in_batch[state][1], by_itself[state][0], rtol=0, atol=1e-6)
     np.testing.assert_allclose(in_batch["outputs"][1, :3], by_itself["outputs"][0], rtol=0, atol=1e-6)
     # Without the mask the padding steps would move the state: the test can fail.
-    unmasked = model.forward(layer, rnn, batch.inputs, None)
+    unmasked = keras_rnn.forward(layer, rnn, batch.inputs, None)
     assert np.abs(unmasked["state_h"][1] - by_itself["state_h"][0]).max() > 1e-3

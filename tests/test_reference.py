@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from rnnexp.reference import run_reference
+from rnnexp.core.reference import run_reference
 
 
 def sigmoid(z: float) -> float:

@@ -8,8 +8,8 @@ import pytest
 
 from rnnexp.interrupts import Terminated, deferred_interrupts, exit_code, install_handlers
 from rnnexp.job import run_name
-from rnnexp.resume import code_version, config_hash
-from rnnexp.sweep import sweep_status
+from rnnexp.sweep.parent import sweep_status
+from rnnexp.tracking.tags import code_version, config_hash
 
 
 @pytest.fixture
@@ -72,29 +72,31 @@ def test_sweep_status(children, error, expected):
 
 
 def test_sweep_points_expand_like_the_basic_sweeper():
-    from hydra import initialize_config_dir
+    from hydra import initialize_config_module
     from hydra.core.global_hydra import GlobalHydra
     from hydra.types import RunMode
 
-    import rnnexp.schema  # noqa: F401  registers the schema
-    from conftest import CONF_DIR
-    from rnnexp.sweep_points import point_overrides, point_problems
+    from rnnexp.config.compose import register_schema
+    from rnnexp.sweep.points import plan_sweep
 
-    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
+    register_schema()
+    with initialize_config_module(config_module="rnnexp.conf", version_base="1.3"):
         overrides = ["hidden_size=2,0", "rnn=lstm,gru", "seed=3"]
         loader = GlobalHydra.instance().config_loader()
         config = loader.load_configuration("config", overrides, RunMode.MULTIRUN)
-        assert point_overrides(config) == [
-            ["hidden_size=2", "rnn=lstm", "seed=3"], ["hidden_size=2", "rnn=gru", "seed=3"],
-            ["hidden_size=0", "rnn=lstm", "seed=3"], ["hidden_size=0", "rnn=gru", "seed=3"]]
-        problems = point_problems(config)
-    assert problems == [
+        plan = plan_sweep(loader, config)
+    assert plan.points == [
+        ["hidden_size=2", "rnn=lstm", "seed=3"], ["hidden_size=2", "rnn=gru", "seed=3"],
+        ["hidden_size=0", "rnn=lstm", "seed=3"], ["hidden_size=0", "rnn=gru", "seed=3"]]
+    assert plan.problems == [
         "point #2 (hidden_size=0,rnn=lstm,seed=3): hidden_size=0: expected a positive integer",
         "point #3 (hidden_size=0,rnn=gru,seed=3): hidden_size=0: expected a positive integer"]
+    assert plan.take(["hidden_size=2", "rnn=gru", "seed=3"]).rnn.value == "gru"  # composed once, kept to run
+    assert plan.take(["hidden_size=2", "rnn=gru", "seed=3"]) is None and plan.take(plan.points[2]) is None
 
 
 def test_lock_errors_are_retried_and_others_are_not():
-    from rnnexp.store_retry import LockRetryingClient
+    from rnnexp.tracking.store import RetryingClient
 
     class Flaky:
         calls = 0
@@ -110,7 +112,7 @@ def test_lock_errors_are_retried_and_others_are_not():
             Flaky.calls += 1
             raise ValueError("something else")
 
-    client = LockRetryingClient(Flaky())
+    client = RetryingClient(Flaky())
     assert client.log("x") == "x" and Flaky.calls == 3
     assert client.name == "not callable"
     Flaky.calls = 0

@@ -5,9 +5,9 @@ read back with MlflowClient."""
 import numpy as np
 import pytest
 
-from rnnexp import plots
+from rnnexp.record import plots
 from rnnexp.errors import CheckFailed
-from rnnexp.state_figure import heat_height
+from rnnexp.record.state_figure import heat_height
 from conftest import png_size
 
 pytestmark = pytest.mark.slow
@@ -54,10 +54,10 @@ def artifact_paths(client, run_id, path=None):
 
 
 def test_a_weight_perturbed_between_forward_pass_and_check_fails_the_run(job, monkeypatch):
-    from rnnexp import experiment
-    from rnnexp.reference import run_reference
+    from rnnexp.core import forward
+    from rnnexp.core.reference import run_reference
 
-    check_forward = experiment.check_forward
+    check_forward = forward.check_forward
 
     def perturb_then_check(result):
         kernel = result.weights["recurrent_kernel"].copy()
@@ -65,7 +65,7 @@ def test_a_weight_perturbed_between_forward_pass_and_check_fails_the_run(job, mo
         result.weights["recurrent_kernel"] = kernel
         return check_forward(result)
 
-    monkeypatch.setattr(experiment, "check_forward", perturb_then_check)
+    monkeypatch.setattr(forward, "check_forward", perturb_then_check)
     error, run = job("rnn=gru")
     assert isinstance(error, CheckFailed)
     assert run.info.status == "FAILED"

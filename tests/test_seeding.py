@@ -1,4 +1,4 @@
-"""rnnexp.model.seed_weights skips TensorFlow's global seed when it is already
+"""rnnexp.keras_rnn.seed_weights skips TensorFlow's global seed when it is already
 set (setting it clears TensorFlow's kernel cache): the initial weights must
 still be those `keras.utils.set_random_seed` gives, for every cell and API, on
 the first build and on later builds with the same seed in the same process."""
@@ -6,7 +6,9 @@ the first build and on later builds with the same seed in the same process."""
 import numpy as np
 import pytest
 
-from rnnexp import model
+from rnnexp.config.schema import Rnn
+from rnnexp.core import keras_rnn
+from rnnexp.core.cells import CELLS
 
 pytestmark = pytest.mark.slow
 
@@ -18,7 +20,7 @@ def keras_seeded_weights(api, rnn, hidden_size, seed):
     import keras
 
     keras.utils.set_random_seed(seed)
-    layer_name, cell_name = model.KERAS_CLASSES[rnn]
+    layer_name, cell_name = CELLS[Rnn(rnn)].layer, CELLS[Rnn(rnn)].cell
     if api == "cell":
         layer = keras.layers.RNN(getattr(keras.layers, cell_name)(units=hidden_size), return_state=True)
     else:
@@ -37,9 +39,9 @@ def test_seeded_builds_give_the_weights_of_keras_own_seeding():
     inputs = np.zeros(INPUT_SHAPE, dtype=np.float32)
     inputs[:, :, 0] = 1.0
     for api, rnn, hidden_size, seed in CASES:
-        layer = model.build_rnn(api, rnn, hidden_size, seed)
-        model.forward(layer, rnn, inputs)
-        ours = list(model.get_weights(layer).values())
+        layer = keras_rnn.build_rnn(api, rnn, hidden_size, seed)
+        keras_rnn.forward(layer, rnn, inputs)
+        ours = list(keras_rnn.get_weights(layer).values())
         expected = keras_seeded_weights(api, rnn, hidden_size, seed)
         assert len(ours) == len(expected) == 3
         for got, want in zip(ours, expected):
@@ -47,9 +49,9 @@ def test_seeded_builds_give_the_weights_of_keras_own_seeding():
 
 
 def test_the_seed_decides_the_weights():
-    layers = [model.build_rnn("layer", "simple_rnn", 4, seed) for seed in (1, 1, 2)]
+    layers = [keras_rnn.build_rnn("layer", "simple_rnn", 4, seed) for seed in (1, 1, 2)]
     for layer in layers:  # built one after another: the generators move between builds
         layer.build(INPUT_SHAPE)
-    first, again, other = (list(model.get_weights(layer).values()) for layer in layers)
+    first, again, other = (list(keras_rnn.get_weights(layer).values()) for layer in layers)
     assert all(np.array_equal(a, b) for a, b in zip(first, again))
     assert not np.array_equal(first[0], other[0])

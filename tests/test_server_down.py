@@ -9,7 +9,7 @@ import time
 import pytest
 
 from rnnexp.errors import ConfigError
-from rnnexp.server_probe import check_tracking_server, http_tracking_uri
+from rnnexp.tracking.store import check_reachable, http_tracking_uri
 
 DOWN = "http://127.0.0.1:9"  # the discard port: nothing listens there
 
@@ -47,7 +47,7 @@ def test_a_server_that_answers_passes(status):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        check_tracking_server(f"http://127.0.0.1:{server.server_port}")
+        check_reachable(f"http://127.0.0.1:{server.server_port}")
     finally:
         server.shutdown()
         server.server_close()
@@ -56,7 +56,7 @@ def test_a_server_that_answers_passes(status):
 def test_probe_names_the_environment_uri(monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", DOWN)
     with pytest.raises(ConfigError, match=r"MLFLOW_TRACKING_URI='http://127.0.0.1:9'.*Connection refused"):
-        check_tracking_server(None, timeout=5)
+        check_reachable(None, timeout=5)
 
 
 def test_only_http_uris_are_probed(monkeypatch):
@@ -64,4 +64,4 @@ def test_only_http_uris_are_probed(monkeypatch):
     assert http_tracking_uri(None) is None
     assert http_tracking_uri("sqlite:///mlflow.db") is None
     assert http_tracking_uri("https://example.invalid") == "https://example.invalid"
-    check_tracking_server("sqlite:///mlflow.db")  # no server involved: no probe, no error
+    check_reachable("sqlite:///mlflow.db")  # no server involved: no probe, no error

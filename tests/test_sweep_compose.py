@@ -1,19 +1,19 @@
-"""rnnexp.sweep_compose: a sweep point is composed once, by Hydra's real
-config loader, and that composition serves the check, the sweeper and the
-launch; a point listed twice still gets two separate configs to run. A point
-derived from a sibling's composition equals Hydra's own composition of it."""
+"""rnnexp.sweep.compose and the sweep plan: a point derived from an earlier
+point's composition equals Hydra's own composition of it, `hydra` node
+included; only plain value overrides are derived; a bad value fails as Hydra
+reports it; and a planned sweep composes each point once, for the check and
+the launch alike, a point listed twice getting two separate configs."""
 
 import pytest
-from hydra import initialize_config_dir
-from hydra.errors import ConfigCompositionException
+from hydra import initialize_config_module
 from hydra.core.global_hydra import GlobalHydra
+from hydra.errors import ConfigCompositionException
 from hydra.types import RunMode
 from omegaconf import OmegaConf
 
-import rnnexp.schema  # noqa: F401  registers the schema
-from rnnexp.sweep_compose import ReusingConfigLoader
-from rnnexp.sweep_siblings import SiblingConfigs
-from conftest import CONF_DIR
+from rnnexp.config.compose import CONFIG_MODULE, register_schema
+from rnnexp.sweep.compose import PointComposer
+from rnnexp.sweep.points import plan_sweep
 
 
 class Counting:
@@ -26,42 +26,17 @@ class Counting:
         self.composed.append(tuple(sweep_overrides))
         return self.inner.load_sweep_config(master_config, sweep_overrides)
 
-
-def _loader_and_master():
-    loader = GlobalHydra.instance().config_loader()
-    master = loader.load_configuration("config", overrides=[], run_mode=RunMode.MULTIRUN)
-    return loader, master
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
 
 
-def test_each_point_is_composed_once_for_check_sweeper_and_launch():
-    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
-        inner, master = _loader_and_master()
-        counting = Counting(inner)
-        reusing = ReusingConfigLoader(counting, uses=3)
-        points = [["hidden_size=1"], ["hidden_size=2"], ["hidden_size=3", "rnn=lstm"]]
-        handed = [[reusing.load_sweep_config(master, point) for point in points] for _ in range(3)]
-
-    assert counting.composed == [tuple(point) for point in points]
-    for column in range(len(points)):
-        assert handed[0][column] is handed[1][column] is handed[2][column]
-    assert [cfg.hidden_size for cfg in handed[2]] == [1, 2, 3]
-    assert handed[2][2].rnn.value == "lstm"
-    assert not reusing.kept  # used up: nothing held once the sweep has launched
-
-
-def test_a_point_listed_twice_runs_two_separate_configs():
-    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
-        inner, master = _loader_and_master()
-        counting = Counting(inner)
-        reusing = ReusingConfigLoader(counting, uses=3)
-        point = ["hidden_size=2"]
-        check = [reusing.load_sweep_config(master, point) for _ in range(2)]
-        sweeper = [reusing.load_sweep_config(master, point) for _ in range(2)]
-        launch = [reusing.load_sweep_config(master, point) for _ in range(2)]
-
-    assert launch[0] is not launch[1]  # each job gets its own config to number and run
-    assert len(counting.composed) >= 2
-    assert all(cfg.hidden_size == 2 for cfg in check + sweeper + launch)
+@pytest.fixture
+def hydra_loader():
+    """(Hydra's config loader, a function composing a multirun's master config)."""
+    register_schema()
+    with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+        loader = GlobalHydra.instance().config_loader()
+        yield loader, lambda overrides=(): loader.load_configuration("config", list(overrides), RunMode.MULTIRUN)
 
 
 def _plain(cfg):
@@ -81,27 +56,35 @@ SWEEPS = {
 
 
 @pytest.mark.parametrize("sweep", SWEEPS, ids=list(SWEEPS))
-def test_a_derived_point_equals_hydras_own_composition(sweep):
-    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
-        loader, master = _loader_and_master()
-        siblings = SiblingConfigs(loader)
-        derived = [siblings.load_sweep_config(master, point) for point in SWEEPS[sweep]]
-        composed = [loader.load_sweep_config(master, point) for point in SWEEPS[sweep]]
+def test_a_derived_point_equals_hydras_own_composition(hydra_loader, sweep):
+    loader, master = hydra_loader
+    composer = PointComposer(loader, master())
+    derived = [composer.compose(point) for point in SWEEPS[sweep]]
+    composed = [loader.load_sweep_config(composer.master, point) for point in SWEEPS[sweep]]
 
-    assert siblings.templates  # the fast path was taken
+    assert composer.templates  # the fast path was taken
     for point, ours, hydras in zip(SWEEPS[sweep], derived, composed):
         assert _plain(ours) == _plain(hydras), point
 
 
-def test_only_value_overrides_are_derived():
-    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
-        loader, master = _loader_and_master()
-        counting = Counting(loader)
-        siblings = SiblingConfigs(counting)
-        siblings.repository = loader.repository
-        points = [["hidden_size=1"], ["hidden_size=2"], ["rnn=gru"], ["rnn=lstm"], ["+extra=1"], ["+extra=2"],
-                  ["hidden_size=3", "seed=1"], ["data={vocab: [a], sequences: [a]}"], ["data={vocab: [b], sequences: [b]}"]]
-        configs = [siblings.load_sweep_config(master, point) for point in points]
+def test_override_dirname_follows_hydras_settings(hydra_loader):
+    loader, master = hydra_loader
+    config = master(["hydra.job.config.override_dirname.exclude_keys=[seed]",
+                     "hydra.job.config.override_dirname.kv_sep=-"])
+    composer = PointComposer(loader, config)
+    points = [["seed=1", "hidden_size=3", "rnn=gru"], ["seed=2", "hidden_size=4", "rnn=gru"]]
+    derived = [composer.compose(point) for point in points]
+    assert derived[1].hydra.job.override_dirname == "hidden_size-4,rnn-gru"
+    assert _plain(derived[1]) == _plain(loader.load_sweep_config(config, points[1]))
+
+
+def test_only_value_overrides_are_derived(hydra_loader):
+    loader, master = hydra_loader
+    counting = Counting(loader)
+    composer = PointComposer(counting, master())
+    points = [["hidden_size=1"], ["hidden_size=2"], ["rnn=gru"], ["rnn=lstm"], ["+extra=1"], ["+extra=2"],
+              ["hidden_size=3", "seed=1"], ["data={vocab: [a], sequences: [a]}"], ["data={vocab: [b], sequences: [b]}"]]
+    configs = [composer.compose(point) for point in points]
 
     assert counting.composed == [("hidden_size=1",), ("rnn=gru",), ("rnn=lstm",), ("+extra=1",), ("+extra=2",),
                                  ("hidden_size=3", "seed=1"), ("data={vocab: [a], sequences: [a]}",),
@@ -110,16 +93,34 @@ def test_only_value_overrides_are_derived():
     assert configs[3].rnn.value == "lstm" and configs[5].extra == 2 and list(configs[8].data.vocab) == ["b"]
 
 
-def test_a_bad_value_in_a_derived_point_fails_as_hydra_reports_it():
-    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
-        loader, master = _loader_and_master()
-        siblings = SiblingConfigs(loader)
-        siblings.load_sweep_config(master, ["hidden_size=1"])
-        with pytest.raises(ConfigCompositionException) as ours:
-            siblings.load_sweep_config(master, ["hidden_size=two"])
-        with pytest.raises(ConfigCompositionException) as hydras:
-            loader.load_sweep_config(master, ["hidden_size=two"])
+def test_a_bad_value_in_a_derived_point_fails_as_hydra_reports_it(hydra_loader):
+    loader, master = hydra_loader
+    composer = PointComposer(loader, master())
+    composer.compose(["hidden_size=1"])
+    with pytest.raises(ConfigCompositionException) as ours:
+        composer.compose(["hidden_size=two"])
+    with pytest.raises(ConfigCompositionException) as hydras:
+        loader.load_sweep_config(composer.master, ["hidden_size=two"])
 
     assert str(ours.value) == str(hydras.value)
     assert str(ours.value.__cause__) == str(hydras.value.__cause__)
     assert "could not be converted to Integer" in str(ours.value.__cause__)
+
+
+def test_a_planned_sweep_composes_each_point_once(hydra_loader):
+    loader, master = hydra_loader
+    counting = Counting(loader)
+    plan = plan_sweep(counting, master(["hidden_size=1,2,3", "rnn=lstm"]))
+    assert plan.points == [["hidden_size=1", "rnn=lstm"], ["hidden_size=2", "rnn=lstm"], ["hidden_size=3", "rnn=lstm"]]
+    assert counting.composed == [("hidden_size=1", "rnn=lstm")]  # the others derived from it
+    launched = [plan.take(point) for point in plan.points]
+    assert [cfg.hidden_size for cfg in launched] == [1, 2, 3] and launched[2].rnn.value == "lstm"
+    assert not any(plan.configs.values())  # used up: nothing held once the sweep has launched
+
+
+def test_a_point_listed_twice_runs_two_separate_configs(hydra_loader):
+    loader, master = hydra_loader
+    plan = plan_sweep(loader, master(["hidden_size=2,2"]))
+    first, second = plan.take(["hidden_size=2"]), plan.take(["hidden_size=2"])
+    assert first is not second and first.hidden_size == second.hidden_size == 2
+    assert plan.take(["hidden_size=2"]) is None

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from rnnexp.launchers import PARENT_RUN_FILE
+from rnnexp.sweep.handoff import PARENT_RUN_FILE
 
 pytestmark = pytest.mark.slow
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from conftest import run_cli
-from rnnexp.checks import API_PARITY, REFERENCE, TOLERANCES
-from rnnexp.tracking import SHAPES_TAG
+from rnnexp.core.checks import API_PARITY, REFERENCE, TOLERANCES
+from rnnexp.tracking.tags import SHAPES_TAG
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +70,7 @@ def test_training_run_records_forward_artifacts_of_the_trained_rnn_and_a_table_a
     assert metrics[REFERENCE] <= TOLERANCES[REFERENCE] and metrics[API_PARITY] <= TOLERANCES[API_PARITY]
     assert json.loads(trained["single"].data.tags[SHAPES_TAG]) == shapes
     # The logged tensors are what the logged weights compute (NumPy reference).
-    from rnnexp.reference import run_reference
+    from rnnexp.core.reference import run_reference
 
     tensors = {n: np.load(artifact(client, run_id, f"tensors/{n}.npy")) for n in ("inputs", "outputs", "state_h")}
     weights = {n: np.load(artifact(client, run_id, f"weights/{n}.npy")) for n in ("kernel", "recurrent_kernel", "bias")}

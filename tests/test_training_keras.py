@@ -1,22 +1,22 @@
-"""rnnexp.training.train in-process (imports TensorFlow): ragged batches in
+"""rnnexp.core.training.train in-process (imports TensorFlow): ragged batches in
 several shuffled batches, with the cell API and an LSTM."""
 
 import numpy as np
 import pytest
 
-from rnnexp.checks import API_PARITY, LAST_OUTPUT, REFERENCE
-from rnnexp.experiment import Spec
-from rnnexp.reference import run_reference
-from rnnexp.training import TrainSettings, train
+from rnnexp.config.schema import Api, Config, DataConfig, Rnn, Task, TrainConfig
+from rnnexp.core.checks import API_PARITY, LAST_OUTPUT, REFERENCE
+from rnnexp.core.reference import run_reference
+from rnnexp.core.training import train
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def ragged():
-    spec = Spec(api="cell", rnn="lstm", hidden_size=3, seed=1, vocab=("h", "e", "l", "o"),
-                sequences=("hello", "eol", "lo"))
-    return train(spec, TrainSettings(epochs=4, optimizer="adam", learning_rate=0.01, batch_size=2))
+    return train(Config(task=Task.train, api=Api.cell, rnn=Rnn.lstm, hidden_size=3, seed=1,
+                        data=DataConfig(vocab=["h", "e", "l", "o"], sequences=["hello", "eol", "lo"]),
+                        train=TrainConfig(epochs=4, optimizer="adam", learning_rate=0.01, batch_size=2)))
 
 
 def test_one_value_per_epoch_and_one_prediction_per_real_step(ragged):
@@ -38,7 +38,7 @@ def test_keras_loss_and_accuracy_leave_out_the_padding(ragged):
 def test_recorded_tensors_are_the_trained_layer_on_the_shifted_inputs(ragged):
     forward, mask = ragged.forward, ragged.data.encoded.mask
     tensors = forward.tensors
-    assert forward.spec.sequences == ("hell", "eo", "l")
+    assert forward.sequences == ["hell", "eo", "l"]
     assert sorted(tensors) == ["inputs", "outputs", "state_c", "state_h"]
     assert tensors["inputs"].shape == (3, 4, 4) and tensors["outputs"].shape == (3, 4, 3)
     reference = run_reference("lstm", tensors["inputs"], forward.weights, mask)
@@ -49,12 +49,12 @@ def test_recorded_tensors_are_the_trained_layer_on_the_shifted_inputs(ragged):
 
 
 def test_recorded_weights_are_the_trained_ones(ragged):
-    from rnnexp import model
+    from rnnexp.core import keras_rnn
 
-    untrained = model.build_rnn("cell", "lstm", 3, seed=1)
-    model.forward(untrained, "lstm", ragged.forward.tensors["inputs"])  # builds it
+    untrained = keras_rnn.build_rnn("cell", "lstm", 3, seed=1)
+    keras_rnn.forward(untrained, "lstm", ragged.forward.tensors["inputs"])  # builds it
     trained = ragged.forward.weights
-    assert any(not np.array_equal(trained[n], w) for n, w in model.get_weights(untrained).items())
+    assert any(not np.array_equal(trained[n], w) for n, w in keras_rnn.get_weights(untrained).items())
     import keras
 
     layer = next(layer for layer in ragged.keras_model.layers if isinstance(layer, keras.layers.RNN))

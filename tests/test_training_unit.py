@@ -8,12 +8,12 @@ import sys
 import numpy as np
 import pytest
 
-from rnnexp.encoding import decode
+from rnnexp.core.encoding import decode
 from rnnexp.errors import ConfigError
-from rnnexp.params import config_params
-from rnnexp.training import decode_predictions, next_char_data, scores
-from rnnexp.training_artifacts import write_training_artifacts
-from rnnexp.validation import validate
+from rnnexp.tracking.run_record import config_params
+from rnnexp.config.compose import to_config
+from rnnexp.core.training import decode_predictions, next_char_data, scores
+from rnnexp.record.training_files import write_loss_curve, write_training_tables
 
 HIHELLO_VOCAB = ("h", "i", "e", "l", "o")
 
@@ -27,10 +27,12 @@ def test_default_task_is_forward_and_train_is_a_group_choice(compose):
     assert cfg.hidden_size == 2  # the lesson's default; the training defaults reach 1.0 with it
 
 
-def test_notebook_defaults_are_the_config_defaults(compose):
-    from rnnexp.training import TrainSettings
+def test_the_typed_config_is_what_was_composed(compose):
+    from rnnexp.config.schema import Config, Task, TrainConfig
 
-    assert TrainSettings.from_config(compose(["task=train"]).train) == TrainSettings()
+    config = to_config(compose(["task=train", "data=hihello"]))
+    assert isinstance(config, Config) and config.task is Task.train
+    assert config.train == TrainConfig()  # the schema's defaults, the only copy of them
 
 
 def test_train_settings_are_typed_at_compose_time(compose):
@@ -62,31 +64,28 @@ def test_task_and_train_settings_become_params(compose):
 def test_bad_train_settings_are_config_errors_naming_key_and_value(compose, override, key, value):
     cfg = compose(["task=train", "data=hihello", override])
     with pytest.raises(ConfigError) as caught:
-        validate(cfg)
+        to_config(cfg)
     assert caught.value.key == key and caught.value.value == value
     assert key in str(caught.value)
 
 
 def test_train_settings_are_not_checked_when_not_training(compose):
-    validate(compose(["train.epochs=0", "data=char_h"]))  # a forward run: no error
+    to_config(compose(["train.epochs=0", "data=char_h"]))  # a forward run: no error
 
 
 def test_unknown_optimizer_error_lists_the_known_ones(compose):
     with pytest.raises(ConfigError, match=r"expected one of \[.*'adam'.*'sgd'"):
-        validate(compose(["task=train", "train.optimizer=Adamm"]))
+        to_config(compose(["task=train", "train.optimizer=Adamm"]))
 
 
 def test_bad_train_config_fails_before_tensorflow_keras_or_mlflow_are_imported(tmp_path):
     code = (
         "import sys\n"
         "from rnnexp.errors import ConfigError\n"
-        "from rnnexp.validation import validate\n"
-        "from omegaconf import OmegaConf\n"
-        "from rnnexp.schema import Config\n"
-        "cfg = OmegaConf.merge(OmegaConf.structured(Config),"
-        " {'task': 'train', 'train': {'epochs': 0}, 'data': {'vocab': ['a', 'b'], 'sequences': ['ab']}})\n"
-        "try:\n    validate(cfg)\nexcept ConfigError as e:\n    print(e)\n"
-        "import rnnexp.train_job, rnnexp.training\n"
+        "from rnnexp.config.schema import Config, DataConfig, TrainConfig\n"
+        "try:\n    Config(task='train', train=TrainConfig(epochs=0), data=DataConfig(['a', 'b'], ['ab']))\n"
+        "except ConfigError as e:\n    print(e)\n"
+        "import rnnexp.job, rnnexp.core.training\n"
         "print(sorted(m for m in ('tensorflow', 'keras', 'mlflow') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -140,7 +139,8 @@ def test_training_artifacts_hold_predictions_history_and_a_loss_curve(tmp_path):
     from PIL import Image
 
     history = {"loss": [1.6, 0.8, 0.1], "accuracy": [0.2, 0.5, 1.0]}
-    write_training_artifacts(tmp_path, ["hihell", "hel"], ["ihello", "ell"], ["ihello", "elo"], history, "t")
+    write_training_tables(tmp_path, ["hihell", "hel"], ["ihello", "ell"], ["ihello", "elo"], history)
+    write_loss_curve(tmp_path, history, "t")
     table = pd.read_csv(tmp_path / "tables" / "predictions.csv")
     assert table.to_dict("list") == {
         "sequence": [0, 1], "input": ["hihell", "hel"], "target": ["ihello", "ell"],

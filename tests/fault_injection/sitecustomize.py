@@ -1,13 +1,14 @@
 """Test-only fault injection, loaded by Python at start-up when this folder is
-on PYTHONPATH; rnnexp's code is unchanged. It wraps `rnnexp.model.build_rnn`:
+on PYTHONPATH; rnnexp's code is unchanged. It wraps
+`rnnexp.core.keras_rnn.build_rnn`:
 
 - RNNEXP_TEST_FAIL_HIDDEN_SIZE=N: raises for hidden_size N, so one sweep point
-  fails at run time, past validation;
+  fails at run time, past its checks;
 - RNNEXP_TEST_PAUSE_HIDDEN_SIZE=N: prints "injected pause" and sleeps for
   hidden_size N, so a test can signal the process while that run is RUNNING;
 - RNNEXP_TEST_SKIP_POINT_CHECK=1: the launching process does not check the
-  sweep's points first, as with a sweeper other than Hydra's basic one, so
-  bad points reach their jobs.
+  sweep's points first (as with a sweeper that chooses its points as it
+  goes), so bad points reach their jobs.
 
 It also lets a test ask any process started with it (the CLI and its
 tracking worker) for every thread's stack, with SIGUSR1, when one hangs.
@@ -25,9 +26,9 @@ _FAIL = os.environ.get("RNNEXP_TEST_FAIL_HIDDEN_SIZE")
 _PAUSE = os.environ.get("RNNEXP_TEST_PAUSE_HIDDEN_SIZE")
 
 if _FAIL or _PAUSE:
-    import rnnexp.model
+    import rnnexp.core.keras_rnn
 
-    _build_rnn = rnnexp.model.build_rnn
+    _build_rnn = rnnexp.core.keras_rnn.build_rnn
 
     def _faulty_build_rnn(api, rnn, hidden_size, seed=None, **options):
         if _FAIL and hidden_size == int(_FAIL):
@@ -38,9 +39,10 @@ if _FAIL or _PAUSE:
             time.sleep(600)
         return _build_rnn(api, rnn, hidden_size, seed, **options)
 
-    rnnexp.model.build_rnn = _faulty_build_rnn
+    rnnexp.core.keras_rnn.build_rnn = _faulty_build_rnn
 
 if os.environ.get("RNNEXP_TEST_SKIP_POINT_CHECK"):
-    import rnnexp.sweep_points
+    import rnnexp.sweep.callback
+    from rnnexp.sweep.points import SweepPlan, expand
 
-    rnnexp.sweep_points.point_problems = lambda config: []
+    rnnexp.sweep.callback.plan_sweep = lambda loader, config: SweepPlan(points=expand(loader, config), problems=[])

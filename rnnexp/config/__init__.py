@@ -1,0 +1,13 @@
+"""The typed config.
+
+- `schema`: the dataclasses that say what a run is, each checking its own
+  values; standard library only, so every layer may import it;
+- `compose`: the schema registered with Hydra, the shipped YAML
+  (`rnnexp/conf/`), and `compose()`/`to_config()` from overrides to a `Config`;
+- `job_context`: what a running Hydra job knows of itself (its overrides,
+  group choices and folders).
+
+`compose` and `job_context` import Hydra and OmegaConf; nothing here imports
+NumPy, TensorFlow or MLflow. This file imports nothing, so that importing
+`rnnexp.config.schema` costs only the schema.
+"""

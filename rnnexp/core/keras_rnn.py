@@ -1,0 +1,122 @@
+"""Builds and runs the lesson's Keras RNN: a cell in `keras.layers.RNN`, or
+the `SimpleRNN`/`LSTM`/`GRU` layer, with return_sequences and return_state.
+
+Keras (and TensorFlow under it) is imported by `keras_module()` on first use,
+so that `--help`, `--cfg job` and config errors never pay for it.
+"""
+
+import os
+import random
+from typing import Dict, Optional
+
+import numpy as np
+
+from rnnexp.config.schema import Api
+from rnnexp.core.cells import cell_of
+from rnnexp.frozen_imports import import_frozen
+
+# Run eagerly, Keras loops over time steps in Python, a few ms a step; a graph
+# (tf.function) loops inside TensorFlow but costs ~0.1 s to trace. From this
+# many steps on, the graph is the faster of the two (bench/ case c); the
+# tensors are identical (tests/test_rnn_graph_mode.py).
+GRAPH_MIN_STEPS = 32
+_seeded_backend = None  # the seed TensorFlow's global seed was last set to by `seed_weights`
+
+
+def keras_module():
+    """Keras, imported on the first call (seconds: TensorFlow comes with it)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the console
+    return import_frozen("keras")
+
+
+def seed_weights(seed: int) -> None:
+    """Seeds the next layers' initial weights, as `keras.utils.set_random_seed(seed)` does.
+
+    Keras 3 draws each initializer's seed from Python's `random` and runs
+    TensorFlow's stateless random ops, so Python's (and NumPy's) generators
+    decide the weights. `set_random_seed` also sets TensorFlow's global seed,
+    and setting that clears TensorFlow's kernel cache: the next forward pass
+    sets up every op again, about 40 ms a build. So the full call is made when
+    the seed differs from the last one; otherwise only Python's and NumPy's
+    generators are reset. The weights are the full call's either way
+    (tests/test_seeding.py).
+    """
+    global _seeded_backend
+    if seed != _seeded_backend:
+        keras_module().utils.set_random_seed(seed)  # Python's and NumPy's generators too
+        _seeded_backend = seed
+    else:
+        random.seed(seed)
+        np.random.seed(seed)
+
+
+def build_rnn(api, rnn, hidden_size: int, seed: Optional[int] = None, initialized: bool = True):
+    """Builds an unbuilt recurrent layer with return_sequences and return_state.
+
+    Args:
+        api: `Api.cell` (or "cell") wraps `<Cell>(hidden_size)` in
+            `keras.layers.RNN`; `Api.layer` uses the `SimpleRNN`/`LSTM`/`GRU` layer.
+        rnn: an `Rnn` or its name ("simple_rnn", "lstm", "gru").
+        hidden_size: number of units, H.
+        seed: if not None, seeds Keras (and Python, NumPy) first, so that the
+            initial weights are the same for both APIs and on every rerun.
+        initialized: False starts every weight at zero instead of Keras's
+            random initializers (the orthogonal one is a QR decomposition),
+            for a layer whose weights are about to be set (`set_weights`).
+
+    Returns:
+        A Keras layer; calling it on (B, T, V) inputs gives (outputs, *states).
+
+    Raises:
+        ValueError: naming the argument, the value received and the choices.
+    """
+    cell = cell_of(rnn)
+    if api not in (Api.cell, Api.layer):
+        raise ValueError(f"api={api!r}: expected 'cell' or 'layer'")
+    keras = keras_module()
+    if seed is not None:
+        seed_weights(seed)
+    zeros = {} if initialized else {f"{kind}_initializer": "zeros" for kind in ("kernel", "recurrent", "bias")}
+    if api == Api.cell:
+        one_step = getattr(keras.layers, cell.cell)(units=hidden_size, **zeros)
+        return keras.layers.RNN(one_step, return_sequences=True, return_state=True)
+    return getattr(keras.layers, cell.layer)(units=hidden_size, return_sequences=True, return_state=True, **zeros)
+
+
+def forward(layer, rnn, inputs: np.ndarray, mask: Optional[np.ndarray] = None) -> Dict[str, np.ndarray]:
+    """Runs `layer` on `inputs` once.
+
+    Args:
+        layer: from `build_rnn`.
+        rnn: the cell (an `Rnn` or its name), to name the states.
+        inputs: (B, T, V) float32.
+        mask: (B, T) bool or None; masked steps are skipped, carrying the
+            previous output and state forward.
+
+    Returns:
+        {"outputs": (B, T, H), "state_h": (B, H)} plus "state_c": (B, H) for LSTM.
+        Sequences of GRAPH_MIN_STEPS steps or more run as a TensorFlow graph;
+        the numbers are the same either way.
+    """
+    names = cell_of(rnn).states
+    call = layer
+    if inputs.shape[1] >= GRAPH_MIN_STEPS:
+        import tensorflow as tf
+
+        call = tf.function(layer)  # traced once for this call; the layer's variables are built inside
+    results = call(inputs, mask=None if mask is None or mask.all() else mask)
+    outputs, *states = (np.asarray(t, dtype=np.float32) for t in results)
+    return {"outputs": outputs, **dict(zip(names, states))}
+
+
+def get_weights(layer) -> Dict[str, np.ndarray]:
+    """The cell's weights under Keras's own names: kernel (V, G*H),
+    recurrent_kernel (H, G*H), bias (G*H,) or (2, 3H) for GRU with reset_after."""
+    return {w.name: np.asarray(w.numpy()) for w in layer.weights}
+
+
+def set_weights(layer, weights: Dict[str, np.ndarray], input_shape) -> None:
+    """Builds `layer` for `input_shape` if needed and loads `weights` by name."""
+    if not layer.built:
+        layer.build(tuple(input_shape))
+    layer.set_weights([weights[w.name] for w in layer.weights])

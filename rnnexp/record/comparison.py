@@ -1,0 +1,83 @@
+"""The comparison of a set of runs: a table with one row per run (name and
+id, the params that vary across the runs, the tensor shapes, the `check.*`
+metrics, then any other metric, the status), for `python -m rnnexp.compare`
+and a sweep's parent run (`write_sweep_summary`: compare.csv, compare.html and
+sweep_summary.png). Plain: run dicts in (as rnnexp.tracking.queries gives
+them), a pandas DataFrame or files out.
+"""
+
+import json
+from pathlib import Path
+from typing import Dict, List, Mapping, Sequence
+
+from rnnexp.core.checks import TOLERANCES
+from rnnexp.tracking.tags import SHAPES_TAG
+
+SHAPE_ORDER = ("inputs", "outputs", "state_h", "state_c")
+
+
+def varying_params(runs: Sequence[Mapping]) -> List[str]:
+    """The param keys whose value is not the same in every run (a key some
+    runs lack counts as varying), sorted."""
+    keys = sorted({key for run in runs for key in run["params"]})
+    return [key for key in keys if len({run["params"].get(key) for run in runs}) > 1]
+
+
+def shape_cells(run: Mapping) -> Dict[str, str]:
+    """{"shape.inputs": "3x5x4", ...} from the run's shapes tag; {} without one."""
+    try:
+        shapes = json.loads(run["tags"].get(SHAPES_TAG, "{}"))
+    except ValueError:
+        return {}
+    return {f"shape.{name}": "x".join(str(d) for d in shapes[name]) for name in SHAPE_ORDER if name in shapes}
+
+
+def compare_table(runs: Sequence[Mapping]):
+    """A pandas DataFrame with one row per run, in the given order.
+
+    Args:
+        runs: dicts with keys run_id, name, status, params, metrics, tags (as
+            rnnexp.tracking.queries returns them).
+
+    Returns:
+        Columns name, run_id, the varying params, shape.*, check.*, the other
+        metrics, status. A value a run lacks is empty (NaN).
+    """
+    import pandas as pd
+
+    params = varying_params(runs)
+    shapes = [column for column in (f"shape.{n}" for n in SHAPE_ORDER)
+              if any(column in shape_cells(run) for run in runs)]
+    metrics = sorted({key for run in runs for key in run["metrics"]}, key=lambda k: (not k.startswith("check."), k))
+    columns = ["name", "run_id", *params, *shapes, *metrics, "status"]
+    rows = []
+    for run in runs:
+        row = {"name": run["name"], "run_id": run["run_id"], "status": run["status"]}
+        row.update({key: run["params"][key] for key in params if key in run["params"]})
+        row.update(shape_cells(run))
+        row.update(run["metrics"])
+        rows.append(row)
+    return pd.DataFrame(rows, columns=columns)
+
+
+def format_table(table) -> str:
+    """The table as text for the console: every column, 3 significant digits."""
+    if table.empty:
+        return "(no runs)"
+    return table.to_string(index=False, float_format=lambda value: f"{value:.3g}")
+
+
+def write_sweep_summary(folder: Path, runs: List[Dict], plot: bool = True) -> None:
+    """A sweep parent's files, into `folder`: compare.csv and compare.html
+    (the table) and, if `plot`, sweep_summary.png (the final-state norm and
+    each check per point)."""
+    folder = Path(folder)
+    table = compare_table(runs)
+    table.to_csv(folder / "compare.csv", index=False)
+    (folder / "compare.html").write_text(table.to_html(index=False, float_format=lambda v: f"{v:.3g}", na_rep=""))
+    if plot:
+        from rnnexp.record.plots import sweep_figure
+
+        norms = table["state_h_norm"].tolist() if "state_h_norm" in table else [float("nan")] * len(table)
+        checks = {name: table[name].tolist() for name in table.columns if name.startswith("check.")}
+        sweep_figure(folder / "sweep_summary.png", table["name"].tolist(), norms, checks, TOLERANCES)

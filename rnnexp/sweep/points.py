@@ -1,0 +1,102 @@
+"""A sweep's points, expanded and checked before any of them runs.
+
+A typo in one value of `hidden_size=2,0,4 -m` should not cost the runs of the
+other points first and then a traceback: the sweep callback expands the
+points as Hydra's basic sweeper does (the product of the comma lists and
+ranges, `hydra.sweeper.params` first), composes each one (rnnexp.sweep.compose)
+and checks it as a job would (`to_config`), and reports every bad point at
+once, before the sweep's parent run exists and before MLflow or TensorFlow are
+imported. The compositions are kept in the `SweepPlan`: rnnexp's sweeper and
+launcher (hydra_plugins/rnnexp_plugins) run them as they are, so each point is
+composed once. Under other launchers (joblib, submitit) each job composes its
+own point again, in its own process.
+"""
+
+import itertools
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+from omegaconf import DictConfig, OmegaConf
+
+from rnnexp.config.compose import to_config
+from rnnexp.errors import ConfigError
+from rnnexp.sweep.compose import PointComposer
+
+
+def expand(loader, config: DictConfig) -> List[List[str]]:
+    """Each point's overrides, in launch order, as Hydra's basic sweeper
+    expands `hydra.sweeper.params` and the command line's overrides.
+
+    Raises:
+        ConfigError: for a sweep that is not a list of values (an interval).
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    params = config.hydra.sweeper.get("params") or {}
+    arguments = [f"{key}={value}" for key, value in params.items()]
+    arguments += OmegaConf.to_container(config.hydra.overrides.task, resolve=False)
+    choices: Dict[str, List[str]] = OrderedDict()  # a key given twice keeps its first place, its last value
+    for override in OverridesParser.create(config_loader=loader).parse_overrides(arguments):
+        key = override.get_key_element()
+        if not override.is_sweep_override():
+            choices[key] = [f"{key}={override.get_value_element_as_str()}"]
+        elif override.is_discrete_sweep():
+            choices[key] = [f"{key}={value}" for value in override.sweep_string_iterator()]
+        else:
+            raise ConfigError(key, override.input_line, "a list of values (a,b,c or range(...))",
+                              f"rnnexp's sweeper does not support {override.value_type.name} sweeps")
+    return [list(point) for point in itertools.product(*choices.values())]
+
+
+@dataclass
+class SweepPlan:
+    """A sweep's points, each composed once, and what is wrong with them."""
+
+    points: List[List[str]]
+    problems: List[str]
+    configs: Dict[tuple, List[DictConfig]] = field(default_factory=dict)  # overrides -> compositions to run
+
+    def take(self, overrides) -> Optional[DictConfig]:
+        """The next composition of a point with these overrides (a point
+        listed twice gets two), or None if there is none left."""
+        kept = self.configs.get(tuple(overrides))
+        return kept.pop(0) if kept else None
+
+
+def plan_sweep(loader, config: DictConfig) -> SweepPlan:
+    """Expands, composes and checks every point of the sweep `config` describes."""
+    points = expand(loader, config)
+    composer = PointComposer(loader, config)
+    plan = SweepPlan(points=points, problems=[])
+    for number, overrides in enumerate(points):
+        try:
+            composed = composer.compose(overrides)
+            to_config(composed)
+        except ConfigError as error:
+            plan.problems.append(_line(number, overrides, str(error)))
+        except Exception as error:  # Hydra's and OmegaConf's composition errors
+            cause = f"\n{error.__cause__}" if error.__cause__ is not None else ""
+            plan.problems.append(_line(number, overrides, f"{error}{cause}"))
+        else:
+            plan.configs.setdefault(tuple(overrides), []).append(composed)
+    return plan
+
+
+def _line(number: int, overrides: List[str], message: str) -> str:
+    message = message.split("Config search path:")[0]  # Hydra's list of folders, the same for every point
+    indented = "\n    ".join(line for line in message.strip().splitlines() if line.strip())
+    return f"point #{number} ({','.join(overrides) or 'no overrides'}): {indented}"
+
+
+_current: Optional[SweepPlan] = None  # the plan of this process's multirun (Hydra runs one at a time)
+
+
+def set_current_plan(plan: Optional[SweepPlan]) -> None:
+    global _current
+    _current = plan
+
+
+def current_plan() -> Optional[SweepPlan]:
+    """The plan the sweep callback made for the multirun under way, if any."""
+    return _current

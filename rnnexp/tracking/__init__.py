@@ -1,0 +1,16 @@
+"""Tracking: the only part of rnnexp that imports MLflow (always inside
+functions, so that importing these modules costs nothing).
+
+- `tags`: every tag name, and the tags that identify a run for resume;
+- `params`: a config flattened to MLflow params within MLflow's limits;
+- `run_record`: a run's record as plain values (start, results);
+- `store`: probing and opening a store (client, experiment);
+- `writer`, `keras_model`: writing a record with MLflow's batch calls, a
+  trained model as a LoggedModel;
+- `queries`: what is read back (a sweep's points, finished runs);
+- `recorder`, `background`, `worker`, `protocol`: recording in this process,
+  or through a worker process that the CLI starts.
+
+May import rnnexp.errors, rnnexp.interrupts and rnnexp.frozen_imports, never
+rnnexp.core, rnnexp.record, rnnexp.sweep or Hydra.
+"""
