@@ -76,16 +76,18 @@ def run_job(cfg):
     start = run_start(plain, context)
     try:
         config = to_config(cfg)
-    except ConfigError as error:
+    except ConfigError:
         if start.parent_id:  # recorded as a FAILED point: the sweep's summary reads its points from the store
             mlflow = plain.get("mlflow", {})
             with open_recorder(mlflow.get("tracking_uri"), mlflow.get("experiment_name")).run(start):
                 raise
         raise
     check_reachable(config.mlflow.tracking_uri)
-    recorder = open_recorder(config.mlflow.tracking_uri, config.mlflow.experiment_name, _warm_up(config))
     from rnnexp.core.keras_rnn import keras_module
+    from rnnexp.record.plots import warm_ups
 
+    recorder = open_recorder(config.mlflow.tracking_uri, config.mlflow.experiment_name,
+                             warm_ups(config.plots.enabled))
     keras_module()  # TensorFlow now, while a background recorder's worker opens the store
     if config.resume:
         done = recorder.find_finished({key: start.tags[key] for key in (t.CONFIG_HASH_TAG, t.CODE_VERSION_TAG)})
@@ -103,14 +105,6 @@ def run_job(cfg):
     if config.task is Task.train:
         print(f"Trained model: {recorder.written(run).get('model_uri', '(not logged)')}")
     return result
-
-
-def _warm_up(config: Config) -> tuple:
-    if not config.plots.enabled:
-        return ()
-    from rnnexp.record.plots import warm_up
-
-    return (warm_up,)
 
 
 def forward_and_record(run: RunRecord, config: Config, plain: dict, context: JobContext):

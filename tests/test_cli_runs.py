@@ -1,7 +1,7 @@
 """The real CLI in scratch folders, read back with MlflowClient: the issue's
 acceptance commands, each run once per session (see the `recorded` fixture).
 
-The NumPy recurrence in rnnexp.reference is the trusted reference for what
+The NumPy recurrence in rnnexp.core.reference is the trusted reference for what
 Keras computed; the lesson's arrays are the reference for the inputs.
 """
 

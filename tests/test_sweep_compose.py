@@ -124,3 +124,16 @@ def test_a_point_listed_twice_runs_two_separate_configs(hydra_loader):
     first, second = plan.take(["hidden_size=2"]), plan.take(["hidden_size=2"])
     assert first is not second and first.hidden_size == second.hidden_size == 2
     assert plan.take(["hidden_size=2"]) is None
+
+
+def test_points_expand_as_hydras_basic_sweeper_does(hydra_loader):
+    from omegaconf import open_dict
+
+    from rnnexp.sweep.points import expand
+
+    loader, master = hydra_loader
+    config = master(["hidden_size=2,3", "rnn=lstm", "hidden_size=4,5"])  # a key given twice: its last values
+    with open_dict(config):
+        config.hydra.sweeper.params = {"seed": "range(0,2)"}  # as a config's hydra.sweeper.params sets it
+    assert expand(loader, config) == [["seed=0", "hidden_size=4", "rnn=lstm"], ["seed=0", "hidden_size=5", "rnn=lstm"],
+                                      ["seed=1", "hidden_size=4", "rnn=lstm"], ["seed=1", "hidden_size=5", "rnn=lstm"]]

@@ -196,7 +196,7 @@ def test_a_run_the_store_refuses_raises_where_its_id_is_needed(tmp_path):
     with recorder.run(RunStart("refused", {"p": "1"}, {})) as refused:  # returns at once: the worker answers later
         refused.log_metrics({"m": 1.0})
     with pytest.raises(TrackingError, match="could not be created: MlflowException.*must be in the 'active' state"):
-        refused.run_id
+        print(refused.run_id)
     with pytest.raises(TrackingError, match=r"run \(never created\) \(refused\): RuntimeError: the run was never created"):
         recorder.close()
     assert recorder._process.poll() is not None

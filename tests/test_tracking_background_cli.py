@@ -51,7 +51,7 @@ def test_a_sweep_is_recorded_whole_and_leaves_no_process(cli, store, tmp_path):
     for run in by_status["FINISHED"]:
         if run.data.tags.get("rnnexp.role") == "point":
             paths = {a.path for a in store.list_artifacts(run.info.run_id, "tensors")}
-            assert f"tensors/outputs.npy" in paths
+            assert "tensors/outputs.npy" in paths
             assert run.data.metrics["check.last_output_state_max_abs_err"] == 0.0
 
 

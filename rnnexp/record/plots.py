@@ -37,6 +37,12 @@ def warm_up() -> None:
         figure.savefig(io.BytesIO(), format="png")
 
 
+def warm_ups(plots_enabled: bool) -> tuple:
+    """What a recorder's worker may load early for the pictures to come (see
+    rnnexp.tracking.recorders.open_recorder): `warm_up`, when plots are on."""
+    return (warm_up,) if plots_enabled else ()
+
+
 def _layout(lengths: Sequence[int], max_sequences: int) -> List[int]:
     """Where each shown sequence starts on a shared x axis: sequences sit side
     by side, one empty step apart. Long sequences show fewer of them, so that

@@ -30,15 +30,6 @@ def sweep_status(child_statuses: List[str], error: Optional[BaseException]) -> s
     return FINISHED
 
 
-def plot_warm_up(plots: bool) -> tuple:
-    """What a recorder's worker may load early for the pictures to come."""
-    if not plots:
-        return ()
-    from rnnexp.record.plots import warm_up
-
-    return (warm_up,)
-
-
 class SweepParent:
     """An open sweep's parent run."""
 
@@ -55,7 +46,9 @@ class SweepParent:
                 is needed (TensorFlow's import, for jobs that run in this
                 process: it overlaps a background recorder's opening of the store).
         """
-        recorder = open_recorder(mlflow.tracking_uri, mlflow.experiment_name, plot_warm_up(plots))
+        from rnnexp.record.plots import warm_ups
+
+        recorder = open_recorder(mlflow.tracking_uri, mlflow.experiment_name, warm_ups(plots))
         if preload is not None:
             preload()
         start = RunStart(name=f"sweep {' '.join(overrides)}".strip(), params={},

@@ -96,7 +96,7 @@ class Worker:
                 pass
 
     def end_open_runs(self, status: str, why: str) -> None:
-        for key, run_id in sorted(self.open_runs.items()):
+        for run_id in [self.open_runs[key] for key in sorted(self.open_runs)]:
             try:
                 self.recorder.end_run(run_id, status, why)
             except Exception:  # noqa: BLE001  the others are still ended

@@ -7,6 +7,7 @@ tag) or KILLED, never left RUNNING by a write that failed halfway: whatever
 could be written is, and the run then ends FAILED naming what could not.
 """
 
+from functools import partial
 from pathlib import Path
 from typing import Dict, List, Mapping
 
@@ -90,7 +91,8 @@ def log_batches(client, run_id: str, params: Mapping[str, str] = None, metrics=(
 def _draw(results: RunResults) -> List[str]:
     problems = []
     for render in results.renders:
-        problems += _attempt(lambda: render.writer(_subfolder(results.folder, render.under), *render.args),
+        folder = _subfolder(results.folder, render.under)
+        problems += _attempt(partial(render.writer, folder, *render.args),
                              f"{render.writer.__module__}.{render.writer.__qualname__}")
     return problems
 
