@@ -3,6 +3,7 @@ process, one after another), running each point as rnnexp's sweep callback
 composed it (rnnexp.sweep.points.SweepPlan), or composing it if there is no
 such composition (rnnexp.sweep.compose)."""
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Sequence
@@ -19,6 +20,7 @@ class RnnexpLauncherConf:
 
 
 ConfigStore.instance().store(group="hydra/launcher", name="rnnexp", node=RnnexpLauncherConf, provider="rnnexp")
+log = logging.getLogger(__name__)
 
 
 class RnnexpLauncher(Launcher):
@@ -31,14 +33,11 @@ class RnnexpLauncher(Launcher):
         self.config, self.hydra_context, self.task_function = config, hydra_context, task_function
 
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
-        import logging
-
         from rnnexp.sweep.points import current_plan
 
         setup_globals()
         configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
         Path(str(self.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
-        log = logging.getLogger(__name__)
         log.info(f"Launching {len(job_overrides)} jobs locally")
         plan, runs = current_plan(), []
         for idx, overrides in enumerate(job_overrides, start=initial_job_idx):

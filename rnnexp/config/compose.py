@@ -5,7 +5,7 @@ the checked `Config` that the rest of rnnexp receives.
 
 From Python or a notebook:
 
-    from rnnexp.config import compose
+    from rnnexp.config.compose import compose
     config = compose(["rnn=gru", "data=hello"])  # what `python -m rnnexp rnn=gru data=hello` runs
 """
 

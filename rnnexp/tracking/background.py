@@ -28,7 +28,7 @@ from rnnexp.tracking.run_record import RUNNING, RunRecord, RunStart
 
 
 class BackgroundRecorder(RecorderBase):
-    """Args as Recorder's, and `warm_up` (see rnnexp.tracking.recorder.open_recorder).
+    """Args as Recorder's, and `warm_up` (see rnnexp.tracking.recorders.open_recorder).
     Starts the worker and returns at once."""
 
     def __init__(self, tracking_uri: Optional[str], experiment_name: str, warm_up: Sequence = ()):

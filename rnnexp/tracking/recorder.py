@@ -119,6 +119,3 @@ class Recorder(RecorderBase):
 
     def status(self, run_id: str) -> str:
         return queries.status(self.client, run_id)
-
-    def close(self, open_runs_status: str = "FAILED") -> None:
-        """Nothing to wait for in this process."""

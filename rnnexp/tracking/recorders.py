@@ -50,10 +50,12 @@ def close_recorders(error: Optional[BaseException] = None) -> None:
     failures = []
     status = "KILLED" if isinstance(error, (KeyboardInterrupt, SystemExit)) else "FAILED"
     for key in [k for k in _recorders if k[0] == os.getpid()]:
-        try:
-            _recorders.pop(key).close(status)
-        except TrackingError as failure:
-            failures.append(failure)
+        recorder = _recorders.pop(key)
+        if isinstance(recorder, BackgroundRecorder):  # an in-process Recorder has nothing to wait for
+            try:
+                recorder.close(status)
+            except TrackingError as failure:
+                failures.append(failure)
     for failure in failures:
         print(f"rnnexp: error: recording failed: {failure}", file=sys.stderr)
     if failures and error is None:
