@@ -1,9 +1,10 @@
 """The command line: `python -m rnnexp [overrides] [-m]` (or `rnnexp ...`).
 A thin Hydra app; each run is rnnexp.job's, a sweep's parent rnnexp.sweep's.
 
-Exit codes: 0 all went well; 1 a run or sweep point failed; 2 bad config
-values or an unreachable tracking server (nothing was run); 130/143
-interrupted by SIGINT/SIGTERM.
+Exit codes: 0 all went well; 1 a run or sweep point failed; 2 a mistake in
+the config (a bad value, a wrong type, an unknown option or key) or an
+unreachable tracking server: nothing was run; 130/143 interrupted by
+SIGINT/SIGTERM.
 """
 
 import logging
@@ -16,6 +17,7 @@ import hydra
 from omegaconf import DictConfig
 
 from rnnexp.config.compose import CONFIG_NAME, CONFIG_PATH, VERSION_BASE, register_schema
+from rnnexp.config.hydra_errors import CONFIG_ERRORS, describe_config_error
 from rnnexp.errors import CheckFailed, ConfigError
 from rnnexp.interrupts import exit_code, install_handlers
 from rnnexp.tracking.recorder import TrackingError
@@ -23,26 +25,33 @@ from rnnexp.tracking.recorders import close_recorders, use_background_recorders
 
 register_schema()  # before Hydra composes
 
+# Hydra's switch for raising its errors instead of printing them and exiting 1.
+FULL_ERROR_ENV = "HYDRA_FULL_ERROR"
+# Whether the user asked for full tracebacks (the CLI sets the switch for itself).
+full_error_asked = os.environ.get(FULL_ERROR_ENV) == "1"
+
 
 @hydra.main(version_base=VERSION_BASE, config_path=CONFIG_PATH, config_name=CONFIG_NAME)
 def _hydra_main(cfg: DictConfig) -> None:
     from rnnexp.config.job_context import job_context
     from rnnexp.job import run_job
-    from rnnexp.sweep.handoff import parent_run_id
+    from rnnexp.record.console import point_number, say
+    from rnnexp.sweep.handoff import parent_run_id, sweep_points
 
     # A sweep point's failure is recorded on its run (FAILED, with the error),
     # and the sweep's summary lists every failed point and sets the exit code;
     # Hydra would print a traceback and name the first failure only. Without a
     # parent run (the sweep callback left out) Hydra's reporting is all there is.
-    sweep_dir = job_context().sweep_dir
-    in_sweep = sweep_dir is not None and parent_run_id(sweep_dir)
+    context = job_context()
+    in_sweep = context.sweep_dir is not None and parent_run_id(context.sweep_dir)
     try:
         run_job(cfg)
     except (ConfigError, CheckFailed, TrackingError) as error:
-        if os.environ.get("HYDRA_FULL_ERROR") == "1":
+        if full_error_asked:
             raise  # asked for the full trace
         kind = {ConfigError: "error", CheckFailed: "check failed"}.get(type(error), "error: recording failed")
-        print(f"rnnexp: {kind}: {error}", file=sys.stderr)
+        where = point_number(context.number, sweep_points(context.sweep_dir).count) + " " if in_sweep else ""
+        say(f"{where}rnnexp: {kind}: {error}", error=True)
         if not in_sweep:
             raise SystemExit(2 if isinstance(error, ConfigError) else 1)  # not an Exception: no traceback
     except Exception:
@@ -94,8 +103,15 @@ def run() -> None:
     install_handlers()
     use_background_recorders()  # MLflow's work in a helper process, waited for below
     error = None
+    os.environ[FULL_ERROR_ENV] = "1"  # Hydra raises a composition error to us, below
     try:
         _hydra_main()
+    except CONFIG_ERRORS as mistake:
+        error = mistake
+        if full_error_asked:
+            raise
+        print(f"rnnexp: error: {describe_config_error(mistake)}", file=sys.stderr)
+        raise SystemExit(2)
     except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM through install_handlers
         error = interrupt
         print(f"\nrnnexp: interrupted ({str(interrupt) or 'SIGINT'}); a run in progress is recorded as KILLED",
@@ -105,6 +121,8 @@ def run() -> None:
         error = caught
         raise
     finally:
+        if not full_error_asked:
+            os.environ.pop(FULL_ERROR_ENV, None)
         parent.close_open_sweeps(error)
         close_recorders(error)
     if parent.not_finished_points:

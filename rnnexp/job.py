@@ -14,30 +14,43 @@ from typing import Dict
 from omegaconf import OmegaConf
 
 from rnnexp.config.compose import to_config
+from rnnexp.config.hydra_errors import resolved
 from rnnexp.config.job_context import JobContext, job_context
 from rnnexp.config.schema import Config, Task
 from rnnexp.errors import ConfigError
-from rnnexp.sweep.handoff import job_log_tags, parent_run_id
+from rnnexp.record.console import point_line, point_number, say
+from rnnexp.sweep.handoff import job_log_tags, parent_run_id, sweep_points
 from rnnexp.tracking import tags as t
+from rnnexp.tracking.recorder import ui_note
 from rnnexp.tracking.recorders import open_recorder
 from rnnexp.tracking.run_record import RunRecord, RunStart, config_params, param_value
 from rnnexp.tracking.store import check_reachable
 
 
-def run_name(overrides) -> str:
+def run_name(overrides, swept=()) -> str:
     """The run's name: its overrides as typed, e.g. "rnn=lstm,api=cell,hidden_size=4"
     ("default" without any), leaving out those that do not change what runs
-    compute (`resume=true`). Hydra's `override_dirname` sorts the overrides,
-    which would put a sweep's varying value anywhere in the name."""
-    named = [item for item in overrides if item.lstrip("+~").split("=")[0] not in t.NOT_IDENTITY]
-    return ",".join(named) or "default"
+    compute (`resume=true`). A sweep point's name starts with the values of
+    the swept keys, "lstm,cell (rnn=lstm,api=cell,hidden_size=4)", so that
+    names stay distinct where the MLflow UI cuts them short.
+
+    Args:
+        overrides: the job's overrides, in the order typed.
+        swept: the keys that vary across the job's sweep, in the order typed.
+    """
+    def key(item: str) -> str:
+        return item.lstrip("+~").split("=")[0]
+
+    named = [item for item in overrides if key(item).split(".")[0] not in t.NOT_IDENTITY]
+    values = [item.split("=", 1)[1] for name in swept for item in named if key(item) == name and "=" in item]
+    full = ",".join(named) or "default"
+    return f"{','.join(values)} ({full})" if values else full
 
 
 def recorded_config(cfg) -> dict:
     """The config as a run records it (params, config.yaml, the identity
     hash): resolved, plain containers; `train` only for a training run."""
-    plain = OmegaConf.to_container(OmegaConf.structured(cfg) if isinstance(cfg, Config) else cfg,
-                                   resolve=True, enum_to_str=True)
+    plain = resolved(OmegaConf.structured(cfg) if isinstance(cfg, Config) else cfg)
     plain.pop("hydra", None)
     if plain.get("task") != Task.train.value:
         plain.pop("train", None)  # the settings of a task that does not run are not recorded
@@ -50,8 +63,9 @@ def run_start(plain: dict, context: JobContext) -> RunStart:
     tags = {t.ROLE_TAG: t.ROLE_POINT if parent else t.ROLE_SINGLE, **t.identity_tags(plain), **job_log_tags()}
     if context.output_dir:
         tags[t.OUTPUT_DIR_TAG] = str(context.output_dir)
-    return RunStart(name=run_name(context.overrides), params=config_params(plain, context.choices), tags=tags,
-                    parent_id=parent)
+    swept = sweep_points(context.sweep_dir).swept if parent else []
+    return RunStart(name=run_name(context.overrides, swept), params=config_params(plain, context.choices),
+                    tags=tags, parent_id=parent)
 
 
 def run_job(cfg):
@@ -92,28 +106,49 @@ def run_job(cfg):
     if config.resume:
         done = recorder.find_finished({key: start.tags[key] for key in (t.CONFIG_HASH_TAG, t.CODE_VERSION_TAG)})
         if done:
-            print(f"Skipped '{start.name}': resume=true and run {done} already FINISHED "
-                  f"with the same config and code ({start.tags[t.CODE_VERSION_TAG]})")
+            say(f"Skipped '{start.name}': resume=true and run {done} already FINISHED "
+                f"with the same config and code ({start.tags[t.CODE_VERSION_TAG]})")
             return None
+    in_sweep = start.parent_id is not None
+    detail = config.console.tensors if config.console.tensors is not None else not in_sweep
     with recorder.run(start) as run:
         if config.task is Task.train:
-            result = train_and_record(run, config, plain, context)
+            result = train_and_record(run, config, plain, context, detail)
         else:
-            result = forward_and_record(run, config, plain, context)
-    print(f"Recorded run '{start.name}' ({run.run_id}) in experiment '{recorder.experiment_name}' "
-          f"at {recorder.tracking_uri}: {recorder.run_url(run.run_id)}")
-    if config.task is Task.train:
-        print(f"Trained model: {recorder.written(run).get('model_uri', '(not logged)')}")
+            result = forward_and_record(run, config, plain, context, detail or not in_sweep, detail)
+    report(recorder, run, result, config, context)
     return result
 
 
-def forward_and_record(run: RunRecord, config: Config, plain: dict, context: JobContext):
-    """The lesson's forward pass, checked, printed and recorded in `run`."""
+def report(recorder, run: RunRecord, result, config: Config, context: JobContext) -> None:
+    """What the console shows once a run is recorded: a sweep point's one
+    line, or where a single run was recorded, with its link into the UI."""
+    url = recorder.run_url(run.run_id)
+    trained = config.task is Task.train
+    if run.start.parent_id:
+        where = point_number(context.number, sweep_points(context.sweep_dir).count)
+        checks = (result.forward if trained else result).checks
+        say(point_line(where, run.start.name, checks, url, result.final if trained else None))
+        return
+    say(f"Recorded run '{run.start.name}' ({run.run_id}) in experiment '{recorder.experiment_name}' "
+        f"at {recorder.tracking_uri}: {url}")
+    if trained:
+        say(f"Trained model: {recorder.written(run).get('model_uri', '(not logged)')}")
+    note = ui_note(recorder.tracking_uri)
+    if note:
+        say(note)
+
+
+def forward_and_record(run: RunRecord, config: Config, plain: dict, context: JobContext, show: bool = True,
+                       tensors: bool = True):
+    """The lesson's forward pass, checked, printed (if `show`; with the
+    tensors if `tensors`) and recorded in `run`."""
     from rnnexp.core.forward import run_forward
     from rnnexp.record.console import describe
 
     result = run_forward(config)
-    print(describe(result))
+    if show:
+        say(describe(result, tensors))
     record_forward(run, result, config, plain, context)
     return result
 
@@ -149,8 +184,8 @@ def length_tags(lengths) -> Dict[str, str]:
     return {t.LENGTHS_TAG: param_value(lengths), t.RAGGED_TAG: str(len(set(lengths)) > 1).lower()}
 
 
-def train_and_record(run: RunRecord, config: Config, plain: dict, context: JobContext):
-    """Trains the model `config` describes, prints and records it in `run`:
+def train_and_record(run: RunRecord, config: Config, plain: dict, context: JobContext, show: bool = True):
+    """Trains the model `config` describes, prints (if `show`) and records it in `run`:
     what training adds (curves, predictions, final scores, the model), then
     the trained RNN as a forward run (`record_forward`)."""
     from rnnexp.core.training import train
@@ -161,7 +196,8 @@ def train_and_record(run: RunRecord, config: Config, plain: dict, context: JobCo
     started = time.perf_counter()
     result = train(config)
     seconds = time.perf_counter() - started
-    print(describe_training(result, seconds))
+    if show:
+        say(describe_training(result, seconds))
     epochs = len(result.history["loss"])
     write_training_tables(run.folder, result.input_texts, result.target_texts, result.predictions, result.history)
     if config.plots.enabled:

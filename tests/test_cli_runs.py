@@ -6,6 +6,7 @@ Keras computed; the lesson's arrays are the reference for the inputs.
 """
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -113,7 +114,14 @@ def test_hidden_size_sweep_nests_two_runs_under_one_parent(recorded):
     parent, children = sweep.parent_and_children()
     assert parent.info.status == "FINISHED" and parent.data.tags["rnnexp.role"] == "sweep"
     assert sorted((c.data.params["hidden_size"], c.info.run_name, c.info.status) for c in children) == [
-        ("2", "hidden_size=2", "FINISHED"), ("4", "hidden_size=4", "FINISHED")]
+        ("2", "2 (hidden_size=2)", "FINISHED"), ("4", "4 (hidden_size=4)", "FINISHED")]
+    out = sweep.proc.stdout.splitlines()
+    points = [line for line in out if re.match(r"\[\d+/\d+\] ", line)]
+    assert [line.split(":")[0] for line in points] == ["[1/2] 2 (hidden_size=2)", "[2/2] 4 (hidden_size=4)"]
+    assert all("ref " in line and "/#/experiments/" in line for line in points)
+    assert "state_h: shape" not in sweep.proc.stdout  # a point's tensors are not printed by default
+    assert any("/#/compare-runs?runs=" in line for line in out) and any("workflowType=machine_learning" in line
+                                                                         for line in out)
     for child in children:
         assert child.data.tags["rnnexp.role"] == "point"
         size = int(child.data.params["hidden_size"])
@@ -146,7 +154,7 @@ def test_data_by_api_sweep_gives_the_lessons_shapes(recorded):
     for child in children:
         assert child.info.status == "FINISHED"
         data, api = child.data.params["data"], child.data.params["api"]
-        assert child.info.run_name == f"data={data},api={api}"
+        assert child.info.run_name == f"{data},{api} (data={data},api={api})"
         folder = sweep.artifacts(child.info.run_id)
         outputs = np.load(folder / "tensors" / "outputs.npy")
         assert outputs.shape == expected[data]
@@ -243,6 +251,6 @@ def test_the_runner_from_python_without_mlflow(recorded, tmp_path):
     # The same config through the CLI gave the same tensors.
     sweep = recorded("data=char_h,hello,hello_batch", "api=cell,layer", "-m")
     _, children = sweep.parent_and_children()
-    (cli_run,) = [c for c in children if c.info.run_name == "data=hello,api=cell"]
+    (cli_run,) = [c for c in children if c.info.run_name == "hello,cell (data=hello,api=cell)"]
     cli_outputs = np.load(sweep.artifacts(cli_run.info.run_id) / "tensors" / "outputs.npy")
     np.testing.assert_array_equal(np.load(outputs_path), cli_outputs)

@@ -69,8 +69,34 @@ def test_empty_and_formatted():
     assert compare_table([]).empty
     assert format_table(compare_table([])) == "(no runs)"
     text = format_table(compare_table(RUNS))
-    assert text.splitlines()[0].split()[:4] == ["name", "run_id", "hidden_size", "rnn"]
+    assert text.splitlines()[0].split()[:4] == ["name", "run", "hidden_size", "rnn"]
     assert "1e-07" in text and "FAILED" in text and len(text.splitlines()) == 4
+    wide = format_table(compare_table(RUNS), wide=True)
+    assert wide.splitlines()[0].split()[:4] == ["name", "run_id", "hidden_size", "rnn"] and "state_h_norm" in wide
+
+
+def test_the_narrow_view_fits_its_width_leaves_blank_what_does_not_apply_and_keeps_the_checks():
+    long_runs = [run(f"{h},{rnn} (hidden_size={h},rnn={rnn},data=hello_batch)", h, rnn,
+                     shapes=shapes(h, lstm=rnn == "lstm"), metrics={"check.reference_max_abs_err": 1e-7 * h,
+                                                                    "check.api_parity_max_abs_err": 0.0,
+                                                                    "check.last_output_state_max_abs_err": 0.0,
+                                                                    "state_h_norm": 0.5, "train.seconds": 1.0})
+                 for h in (2, 16, 256) for rnn in ("simple_rnn", "lstm", "gru")]
+    table = compare_table(long_runs)
+    wide = format_table(table, wide=True)
+    assert max(map(len, wide.splitlines())) > 120  # what the narrow view has to fit
+    for width in (120, 100):
+        text = format_table(table, width=width)
+        assert max(map(len, text.splitlines())) <= width, text
+        header = text.splitlines()[0].split()
+        assert {"ref", "parity", "last", "status"} <= set(header), header
+        assert "hidden_size" not in header and "rnn" not in header  # already in every name
+        assert "NaN" not in text and "nan" not in text
+    narrow = format_table(table, width=120)
+    assert "c" in narrow.splitlines()[0].split()  # the LSTM's cell state shape, blank for the others
+    lstm_row = next(line for line in narrow.splitlines() if "lstm" in line and "256" in line)
+    gru_row = next(line for line in narrow.splitlines() if "gru" in line and "256" in line)
+    assert lstm_row.count("3x256") == 2 and gru_row.count("3x256") == 1
 
 
 def test_sweep_summary_writes_the_table_and_the_plot(tmp_path):

@@ -53,7 +53,7 @@ def test_help_a_run_and_a_sweep_from_an_empty_folder(installed, tmp_path):
     assert "api: cell, layer" in run(installed, tmp_path, "rnnexp", "--help").stdout
     assert "Recorded run 'default'" in run(installed, tmp_path, "python", "-m", "rnnexp").stdout
     sweep = run(installed, tmp_path, "rnnexp", "hidden_size=2,4", "-m").stdout
-    assert "Recorded run 'hidden_size=2'" in sweep and "Recorded run 'hidden_size=4'" in sweep
+    assert "[1/2] 2 (hidden_size=2): ref" in sweep and "[2/2] 4 (hidden_size=4): ref" in sweep
 
 
 def test_a_local_conf_folder_adds_options(installed, tmp_path):

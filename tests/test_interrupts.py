@@ -108,7 +108,7 @@ def test_signal_kills_the_current_run_and_stops_the_sweep(tmp_path, store, signu
                        "hidden_size=1,2,3", "data=char_h", "-m")
     output = Output(proc)
     try:
-        output.wait_for_line("Recorded run 'hidden_size=1")
+        output.wait_for_line("[1/3] 1 (hidden_size=1")
         output.wait_for_line("injected pause for hidden_size=2")
         proc.send_signal(signum)
         sent = time.monotonic()
@@ -120,14 +120,14 @@ def test_signal_kills_the_current_run_and_stops_the_sweep(tmp_path, store, signu
             proc.wait()
     assert proc.returncode == 128 + signum, stderr[-3000:]
     assert "rnnexp: interrupted" in stderr
-    assert "Recorded run 'hidden_size=3" not in stdout  # the sweep stopped
+    assert "[3/3]" not in stdout  # the sweep stopped
 
     runs = store.search_runs(["1"])
     statuses = {run.info.run_name: run.info.status for run in runs}
     parent = next(run for run in runs if run.data.tags.get("rnnexp.role") == "sweep")
-    assert statuses == {"hidden_size=1,data=char_h": "FINISHED", "hidden_size=2,data=char_h": "KILLED",
+    assert statuses == {"1 (hidden_size=1,data=char_h)": "FINISHED", "2 (hidden_size=2,data=char_h)": "KILLED",
                         parent.info.run_name: "KILLED"}
-    killed = next(run for run in runs if run.info.run_name == "hidden_size=2,data=char_h")
+    killed = next(run for run in runs if run.info.run_name == "2 (hidden_size=2,data=char_h)")
     expected = "Terminated" if signum == signal.SIGTERM else "KeyboardInterrupt"
     assert killed.data.tags["rnnexp.error"].startswith(expected)
     assert parent.data.tags["rnnexp.error"].startswith(expected)

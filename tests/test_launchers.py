@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from rnnexp.config.job_context import sweep_folder
-from rnnexp.sweep.handoff import PARENT_RUN_ENV, PARENT_RUN_FILE, parent_run_id, publish_parent_run, withdraw_parent_run
+from rnnexp.sweep.handoff import (PARENT_RUN_ENV, PARENT_RUN_FILE, SWEEP_POINTS_FILE, SweepPoints, parent_run_id,
+                                  publish_parent_run, sweep_points, withdraw_parent_run)
 
 
 @pytest.fixture
@@ -21,7 +22,11 @@ def test_a_published_parent_is_read_back_from_the_sweep_folder(tmp_path, clean_e
     written = publish_parent_run(sweep_dir, "abc123")
     assert written == sweep_dir / PARENT_RUN_FILE
     assert parent_run_id(sweep_dir) == "abc123"
-    assert [p.name for p in sweep_dir.iterdir()] == [PARENT_RUN_FILE]  # no partial file left
+    assert sorted(p.name for p in sweep_dir.iterdir()) == [PARENT_RUN_FILE, SWEEP_POINTS_FILE]  # no partial file
+    assert sweep_points(sweep_dir) == SweepPoints()  # nothing said of the points
+    publish_parent_run(sweep_dir, "abc123", SweepPoints(count=6, swept=["rnn", "api"]))
+    assert sweep_points(sweep_dir) == SweepPoints(count=6, swept=["rnn", "api"])
+    assert sweep_points(tmp_path / "elsewhere") == SweepPoints() and sweep_points(None) == SweepPoints()
 
 
 def test_the_sweep_folder_wins_over_a_stale_environment(tmp_path, monkeypatch, clean_env):
@@ -86,6 +91,6 @@ def test_submitit_local_sweep_records_both_points_with_findable_logs(cli, store,
         # Each run names its own log, which submitit wrote under the sweep folder.
         log = Path(run.data.tags["rnnexp.job_log"])
         assert log.parent.parent == submitit_dir and log.name.endswith("_log.out")
-        assert f"({run.info.run_id})" in log.read_text()  # the job's "Recorded run ..." line
+        assert f"/runs/{run.info.run_id}?" in log.read_text()  # the job's point line, with its link
         assert Path(run.data.tags["rnnexp.job_log_err"]).is_file()
         assert Path(run.data.tags["rnnexp.output_dir"]).parent == sweep_dir

@@ -70,17 +70,24 @@ def test_the_parent_holds_the_table_and_the_summary_plot(sweep, tmp_path):
 def test_compare_lists_the_latest_sweep(sweep):
     folder, client, parent, children = sweep
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    env["COLUMNS"] = "120"
     proc = subprocess.run([sys.executable, "-m", "rnnexp.compare", "--csv", "table.csv"], cwd=folder, env=env,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert parent.info.run_id in lines[0] and "4 runs" in lines[0]
-    header = lines[1].split()
-    assert header[:2] == ["name", "run_id"] and "hidden_size" in header and "rnn" in header
+    assert max(map(len, lines)) <= 120, proc.stdout
+    assert lines[0].startswith("4 runs of sweep") and parent.info.run_id in proc.stdout
+    (header,) = [line.split() for line in lines if line.split()[:2] == ["name", "run"]]
+    assert {"ref", "parity", "last", "status"} <= set(header) and "run_id" not in header
     for run in children:
-        (row,) = [line for line in lines[2:] if run.info.run_id in line]
+        (row,) = [line for line in lines if run.info.run_id[:8] in line]
         assert run.data.params["rnn"] in row and row.rstrip().endswith("FINISHED")
-    assert len(pd.read_csv(folder / "table.csv")) == 4
+    assert len(pd.read_csv(folder / "table.csv")) == 4  # every column
+    wide = subprocess.run([sys.executable, "-m", "rnnexp.compare", "--wide"], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=600).stdout
+    (header,) = [line.split() for line in wide.splitlines() if line.split()[:2] == ["name", "run_id"]]
+    assert "hidden_size" in header and "rnn" in header and "state_h_norm" in header
+    assert all(run.info.run_id in wide for run in children)
 
 
 def test_compare_all_sweep_and_errors(sweep, monkeypatch, capsys):
@@ -89,9 +96,13 @@ def test_compare_all_sweep_and_errors(sweep, monkeypatch, capsys):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     assert compare.main(["--all"]) == 0
     out = capsys.readouterr().out
-    assert "all runs of experiment 'rnnexp': 4 runs" in out and parent.info.run_id not in out
+    assert "4 runs of experiment 'rnnexp'" in out and parent.info.run_id not in out
     assert compare.main(["--sweep", parent.info.run_id]) == 0
     assert "4 runs" in capsys.readouterr().out
+    table = compare.runs_table()  # the latest sweep, as a DataFrame
+    assert sorted(table["run_id"]) == sorted(run.info.run_id for run in children)
+    assert {"hidden_size", "rnn", "check.reference_max_abs_err", "status"} <= set(table.columns)
+    assert len(compare.runs_table(all_runs=True)) == 4
     assert compare.main(["--sweep", children[0].info.run_id]) == 2
     assert "is not a sweep's parent run" in capsys.readouterr().err
     assert compare.main(["--sweep", "0" * 32]) == 2

@@ -23,18 +23,18 @@ def test_failed_point_summary_then_resume(cli, store):
     first = cli(*SWEEP, "-m", check=False,
                 env={"PYTHONPATH": str(FAULTS), "RNNEXP_TEST_FAIL_HIDDEN_SIZE": "2"})
     assert first.returncode == 1
-    assert "Recorded run 'hidden_size=3,data=char_h'" in first.stdout  # the point after the failure ran
+    assert "[3/3] 3 (hidden_size=3,data=char_h): ref" in first.stdout  # the point after the failure ran
     summary = first.stderr[first.stderr.index("sweep points did not finish"):]
     assert "1 of 3 sweep points did not finish" in first.stderr
-    assert "FAILED   hidden_size=2,data=char_h: RuntimeError: injected fault for hidden_size=2" in summary
+    assert "FAILED   2 (hidden_size=2,data=char_h): RuntimeError: injected fault for hidden_size=2" in summary
 
     runs = store.search_runs(["1"])
     points = by_name(r for r in runs if r.data.tags.get("rnnexp.role") == "point")
     parent = next(r for r in runs if r.data.tags.get("rnnexp.role") == "sweep")
     assert {name: r.info.status for name, r in points.items()} == {
-        "hidden_size=1,data=char_h": "FINISHED", "hidden_size=2,data=char_h": "FAILED",
-        "hidden_size=3,data=char_h": "FINISHED"}
-    assert points["hidden_size=2,data=char_h"].data.tags["rnnexp.error"] == (
+        "1 (hidden_size=1,data=char_h)": "FINISHED", "2 (hidden_size=2,data=char_h)": "FAILED",
+        "3 (hidden_size=3,data=char_h)": "FINISHED"}
+    assert points["2 (hidden_size=2,data=char_h)"].data.tags["rnnexp.error"] == (
         "RuntimeError: injected fault for hidden_size=2")
     assert parent.info.status == "FAILED"
     for run in points.values():  # every run carries what resume compares
@@ -45,15 +45,15 @@ def test_failed_point_summary_then_resume(cli, store):
 
     second = cli(*SWEEP, "resume=true", "-m")  # exits 0
     for size in (1, 3):
-        assert f"Skipped 'hidden_size={size},data=char_h': resume=true and run " in second.stdout
-    assert "Recorded run 'hidden_size=2,data=char_h'" in second.stdout
+        assert f"Skipped '{size} (hidden_size={size},data=char_h)': resume=true and run " in second.stdout
+    assert "[2/3] 2 (hidden_size=2,data=char_h): ref" in second.stdout
 
     runs = store.search_runs(["1"], order_by=["attributes.start_time ASC"])
     parents = [r for r in runs if r.data.tags.get("rnnexp.role") == "sweep"]
     assert len(parents) == 2 and parents[1].info.status == "FINISHED"
     resumed = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parents[1].info.run_id]
-    assert [(r.info.run_name, r.info.status) for r in resumed] == [("hidden_size=2,data=char_h", "FINISHED")]
-    assert resumed[0].data.tags["rnnexp.config_hash"] == points["hidden_size=2,data=char_h"].data.tags[
+    assert [(r.info.run_name, r.info.status) for r in resumed] == [("2 (hidden_size=2,data=char_h)", "FINISHED")]
+    assert resumed[0].data.tags["rnnexp.config_hash"] == points["2 (hidden_size=2,data=char_h)"].data.tags[
         "rnnexp.config_hash"]  # resume=true does not change the config's identity
     assert [r.info.status for r in runs].count("RUNNING") == 0
 
@@ -71,8 +71,8 @@ def test_points_failing_validation_in_their_jobs_are_recorded_and_summarised(cli
     assert "Traceback" not in proc.stderr
     assert "rnnexp: error: hidden_size=-1: expected a positive integer" in proc.stderr
     assert "2 of 2 sweep points did not finish" in proc.stderr
-    assert "FAILED   hidden_size=0: ConfigError: hidden_size=0: expected a positive integer" in proc.stderr
+    assert "FAILED   0 (hidden_size=0): ConfigError: hidden_size=0: expected a positive integer" in proc.stderr
     runs = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}").search_runs(["1"])
     assert sorted((r.info.run_name, r.info.status) for r in runs) == [
-        ("hidden_size=-1", "FAILED"), ("hidden_size=0", "FAILED"), ("sweep hidden_size=0,-1", "FAILED")]
+        ("-1 (hidden_size=-1)", "FAILED"), ("0 (hidden_size=0)", "FAILED"), ("sweep hidden_size=0,-1", "FAILED")]
     assert all(r.data.params.get("hidden_size") in ("0", "-1") for r in runs if r.info.run_name != "sweep hidden_size=0,-1")

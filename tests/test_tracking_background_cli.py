@@ -67,7 +67,7 @@ def wait_for_points(proc: subprocess.Popen, count: int) -> str:
     seen, lines = 0, []
     for line in proc.stdout:
         lines.append(line)
-        seen += line.startswith("Recorded run")
+        seen += line.startswith("[") and "/#/experiments/" in line  # a point's line, "[3/39] 3 (...): ..."
         if seen >= count:
             return "".join(lines)
     raise AssertionError("the sweep ended early:\n" + "".join(lines[-50:]))

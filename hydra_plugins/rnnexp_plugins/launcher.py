@@ -41,7 +41,7 @@ class RnnexpLauncher(Launcher):
         log.info(f"Launching {len(job_overrides)} jobs locally")
         plan, runs = current_plan(), []
         for idx, overrides in enumerate(job_overrides, start=initial_job_idx):
-            log.info(f"\t#{idx} : {' '.join(filter_overrides(overrides))}")
+            log.debug(f"\t#{idx} : {' '.join(filter_overrides(overrides))}")  # each point prints its own line
             config = (plan.take(overrides) if plan is not None else None) or self._compose(list(overrides))
             with open_dict(config):
                 config.hydra.job.id = idx

@@ -13,6 +13,7 @@ class JobContext:
     choices: Dict[str, str] = field(default_factory=dict)  # group -> option, e.g. {"data": "hello_batch"}
     output_dir: Optional[Path] = None  # the job's folder (.hydra/, its log), absolute
     sweep_dir: Optional[Path] = None  # the sweep's folder, for a job of a multirun
+    number: Optional[int] = None  # a multirun job's index from 0 (hydra.job.num)
 
     @property
     def hydra_dir(self) -> Optional[Path]:
@@ -33,6 +34,7 @@ def job_context() -> JobContext:
     """This job's context, from Hydra's runtime config; empty outside Hydra."""
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
+    from omegaconf import OmegaConf
 
     if not HydraConfig.initialized():
         return JobContext()
@@ -40,8 +42,10 @@ def job_context() -> JobContext:
     output_dir = Path(hc.runtime.output_dir)  # absolute, even after a chdir
     multirun = hc.mode == RunMode.MULTIRUN
     return JobContext(
-        overrides=list(hc.overrides.task),
+        # as typed: an override's own `${...}` is not resolved here (it may not resolve at all)
+        overrides=list(OmegaConf.to_container(hc.overrides.task, resolve=False)),
         choices={k: v for k, v in hc.runtime.choices.items() if not k.startswith("hydra") and v is not None},
         output_dir=output_dir,
         sweep_dir=sweep_folder(output_dir, str(hc.sweep.subdir)) if multirun else None,
+        number=int(hc.job.num) if multirun and hc.job.get("num") is not None else None,
     )

@@ -145,6 +145,14 @@ class PlotsConfig:
 
 
 @dataclass
+class ConsoleConfig:
+    # What a run prints of its tensors (inputs, outputs, states with their
+    # shapes): None (the default) prints them for a single run and not for a
+    # sweep's points, which print one line each; true always, false never.
+    tensors: Optional[bool] = None
+
+
+@dataclass
 class Config:
     task: Task = Task.forward
     hidden_size: int = 2  # units H of the RNN
@@ -156,6 +164,7 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
     mlflow: MlflowConfig = field(default_factory=MlflowConfig)
     plots: PlotsConfig = field(default_factory=PlotsConfig)
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
     # true: skip a run (or sweep point) that already FINISHED in this
     # experiment with the same config and code (rnnexp.tracking.tags).
     resume: bool = False

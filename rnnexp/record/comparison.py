@@ -41,7 +41,8 @@ def compare_table(runs: Sequence[Mapping]):
 
     Returns:
         Columns name, run_id, the varying params, shape.*, check.*, the other
-        metrics, status. A value a run lacks is empty (NaN).
+        metrics, status. A value a run lacks is empty (NaN). `attrs["params"]`
+        names the param columns.
     """
     import pandas as pd
 
@@ -57,14 +58,61 @@ def compare_table(runs: Sequence[Mapping]):
         row.update(shape_cells(run))
         row.update(run["metrics"])
         rows.append(row)
-    return pd.DataFrame(rows, columns=columns)
+    table = pd.DataFrame(rows, columns=columns)
+    table.attrs["params"] = params  # which columns are params, for narrow_table
+    return table
 
 
-def format_table(table) -> str:
-    """The table as text for the console: every column, 3 significant digits."""
+# The narrow view's short headers.
+SHORT_NAMES = {"run_id": "run", "shape.inputs": "inputs", "shape.outputs": "outputs", "shape.state_h": "h",
+               "shape.state_c": "c", "check.reference_max_abs_err": "ref", "check.api_parity_max_abs_err": "parity",
+               "check.last_output_state_max_abs_err": "last", "train.final_accuracy": "accuracy"}
+NARROW_EXTRAS = ("train.final_accuracy", "generated")  # shown after the checks when the runs have them
+# Dropped from the narrow view, in this order, while it is wider than asked.
+DROP_ORDER = ("shape.inputs", "shape.outputs", "shape.state_h", "shape.state_c", "run_id")
+MAX_NAME = 40  # characters of a run's name in the narrow view
+
+
+def narrow_table(table, width: int):
+    """The columns of `compare_table`'s table that say most, under short
+    headers, within `width` characters where it can be done: the name (cut
+    to MAX_NAME), the run id's first 8 characters, the varying params not
+    already in every run's name, the shapes that vary, the checks, a training
+    run's accuracy, the status."""
+    if table.empty:
+        return table
+    names = table["name"].astype(str)
+    params = [key for key in table.attrs.get("params", []) if not all(f"{key}=" in name for name in names)]
+    shapes = [column for column in DROP_ORDER[:-1] if column in table and table[column].nunique(dropna=False) > 1]
+    checks = [column for column in table.columns if column.startswith("check.")]
+    extras = [column for column in NARROW_EXTRAS if column in table]
+    view = table[["name", "run_id", *params, *shapes, *checks, *extras, "status"]].copy()
+    view["run_id"] = view["run_id"].astype(str).str[:8]
+    cut = [name if len(name) <= MAX_NAME else name[:MAX_NAME - 1] + "…" for name in names]
+    view["name"] = [name.ljust(max(map(len, cut))) for name in cut]  # shown left-aligned
+    view = view.rename(columns=SHORT_NAMES)
+    for column in DROP_ORDER:
+        if _text_width(view) <= width:
+            break
+        view = view.drop(columns=[SHORT_NAMES[column]], errors="ignore")
+    return view
+
+
+def _render(table) -> str:
+    return table.to_string(index=False, na_rep="", float_format=lambda value: f"{value:.3g}")
+
+
+def _text_width(table) -> int:
+    return max(len(line) for line in _render(table).splitlines())
+
+
+def format_table(table, width: int = 120, wide: bool = False) -> str:
+    """The table as text for the console, 3 significant digits, blank where
+    a column does not apply: the narrow view within `width` characters
+    (`narrow_table`), or every column if `wide`."""
     if table.empty:
         return "(no runs)"
-    return table.to_string(index=False, float_format=lambda value: f"{value:.3g}")
+    return _render(table if wide else narrow_table(table, width))
 
 
 def write_sweep_summary(folder: Path, runs: List[Dict], plot: bool = True) -> None:

@@ -1,6 +1,15 @@
 """What a run prints: the lesson's inputs, outputs and states with their
 shapes (summarised rather than dumped when large), and for a training run
-its settings, a few epochs and the predictions."""
+its settings, a few epochs and the predictions; a sweep's point prints one
+line (`point_line`).
+
+`say` prints through the logger `rnnexp.console` when Hydra's job logging
+has set it up (rnnexp/conf/hydra/job_logging/rnnexp.yaml: plain on the
+console, time-stamped in the job's rnnexp.log), else with print (a notebook)."""
+
+import logging
+import sys
+from typing import Mapping, Optional
 
 import numpy as np
 
@@ -10,6 +19,43 @@ SUMMARY_THRESHOLD = 200
 PRINTED_EPOCHS = 8
 # Predictions printed (and tagged, rnnexp.tracking.tags) at most.
 MAX_PREDICTIONS = 32
+
+
+CONSOLE_LOGGER = "rnnexp.console"
+ERRORS_LOGGER = "rnnexp.console.errors"
+# The checks' short names in a point's line (and the compare table).
+CHECK_LABELS = {"check.reference_max_abs_err": "ref", "check.api_parity_max_abs_err": "parity",
+                "check.last_output_state_max_abs_err": "last"}
+
+
+def say(text: str, error: bool = False) -> None:
+    """Shows `text` on the console (stderr if `error`) and in the job's log."""
+    logger = logging.getLogger(ERRORS_LOGGER if error else CONSOLE_LOGGER)
+    if logger.handlers:
+        logger.info(text)
+    else:
+        print(text, file=sys.stderr if error else sys.stdout, flush=True)
+
+
+def point_number(number: Optional[int], count: Optional[int]) -> str:
+    """"[3/6]" for a sweep's point 2 (from 0) of 6; "[#2]" if the count is not
+    known (a sweep without rnnexp's callback), "" outside a sweep."""
+    if number is None:
+        return ""
+    return f"[{number + 1}/{count}]" if count else f"[#{number}]"
+
+
+def point_line(where: str, name: str, checks: Mapping[str, float], url: str,
+               final: Optional[Mapping[str, float]] = None) -> str:
+    """A sweep point's line: "[3/6] name: ref 1e-07, parity 0, last 0; <url>".
+
+    Args:
+        where: the point's `point_number`.
+        final: a training run's final scores (loss, accuracy): its accuracy is shown first.
+    """
+    scores = [f"accuracy {final['accuracy']:.3f}"] if final else []
+    scores += [f"{CHECK_LABELS.get(key, key)} {value:.2g}" for key, value in checks.items()]
+    return f"{where} {name}: {', '.join(scores)}; {url}".strip()
 
 
 def format_tensor(name: str, array: np.ndarray) -> str:
@@ -22,12 +68,15 @@ def _model_line(config) -> str:
     return f"{config.api.value} API, {config.rnn.value}, hidden_size={config.hidden_size}, seed={config.seed}"
 
 
-def describe(result) -> str:
+def describe(result, tensors: bool = True) -> str:
     """A forward run (rnnexp.core.forward.ForwardResult): the RNN, the data,
-    every tensor with its shape, and the checks."""
+    every tensor with its shape (if `tensors`, else the shapes only), and the checks."""
     lines = [f"rnnexp: {_model_line(result.config)}",
              f"vocab {list(result.config.data.vocab)}; sequences {_short(list(result.sequences))}"]
-    lines += [format_tensor(name, array) for name, array in result.tensors.items()]
+    if tensors:
+        lines += [format_tensor(name, array) for name, array in result.tensors.items()]
+    else:
+        lines.append("shapes: " + ", ".join(f"{name} {tuple(a.shape)}" for name, a in result.tensors.items()))
     lines += [f"{name} = {value:.3g}" for name, value in result.checks.items()]
     return "\n".join(lines)
 

@@ -10,8 +10,8 @@ when long, up to `MAX_COLUMNS` steps), `MAX_LINES` line traces and `MAX_TICKS`
 step labels, and its size grows with the steps shown up to a bound. Time goes
 mostly into axes and ticks, so a run gets one figure with two axes per kind of
 state, whatever its batch size, drawn on a figure kept from an earlier run of
-the same layout (rnnexp.record.state_figure); a low dpi and light PNG compression do
-the rest.
+the same layout (rnnexp.record.state_figure); light PNG compression does the rest.
+Sizes and fonts suit MLflow's artifact viewer (about 1000 px wide).
 """
 
 from pathlib import Path
@@ -20,9 +20,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from rnnexp.frozen_imports import collector_paused
-from rnnexp.record.state_figure import DPI, MAX_LINES, MAX_TICKS, draw_states, new_figure, save  # noqa: F401
+from rnnexp.record.state_figure import DPI, FONT, MAX_LINES, MAX_TICKS, WIDTH, draw_states, new_figure, save  # noqa: F401
 
 MAX_COLUMNS = 450  # steps drawn side by side in one figure
+SWEEP_TICKS = 32  # point labels on a sweep's summary; beyond this every k-th point is labelled
 
 
 def warm_up() -> None:
@@ -107,16 +108,20 @@ def sweep_figure(path: Path, names: Sequence[str], norms: Sequence[float],
 
     Args:
         names: the points' run names, in order; norms and each check's values
-            line up with them (NaN where a point has no value).
+            line up with them (NaN where a point has no value). A point is
+            labelled with its name's swept values ("8,lstm" of "8,lstm (...)").
     """
     count = len(names)
-    figure = new_figure(width=min(16.0, 7.0 + 0.35 * count), height=6.0)
-    figure.subplots_adjust(left=0.1, right=0.77, bottom=0.22, top=0.94, hspace=0.12)
+    labels = [name.split(" (")[0][:24] for name in names]
+    upright = max(map(len, labels), default=0) <= 4  # labels that fit side by side unrotated
+    figure = new_figure(width=WIDTH, height=6.5)
+    figure.subplots_adjust(left=0.1, right=0.8, bottom=0.12 if upright else 0.25, top=0.93, hspace=0.12)
     top, bottom = figure.subplots(2, 1, sharex=True)
     x = np.arange(count)
     top.bar(x, np.asarray(norms, float), color="tab:blue")
-    top.set_ylabel("mean ||h_T||", fontsize=9)
-    top.set_title(f"sweep of {count} points: final-state norm and checks", fontsize=10)
+    top.set_ylabel("mean ||h_T||", fontsize=FONT)
+    top.tick_params(labelsize=FONT)
+    top.set_title(f"sweep of {count} points: final-state norm and checks", fontsize=FONT + 2)
     # Errors span decades, so the axis is log10 of them, drawn on a linear
     # axis with a label per decade: a log-scale axis spends most of this
     # figure's time on its minor ticks and math-text labels.
@@ -124,9 +129,9 @@ def sweep_figure(path: Path, names: Sequence[str], norms: Sequence[float],
     decades = []
     for index, (check, values) in enumerate(sorted(checks.items())):
         color, shift = f"C{index + 1}", 0.15 * (index - (len(checks) - 1) / 2)  # side by side, not on top
-        short = check.removeprefix("check.").removesuffix("_max_abs_err")
+        name = check.removeprefix("check.").removesuffix("_max_abs_err")
         logs = np.log10(np.maximum(np.asarray(values, float), floor))
-        bottom.plot(x + shift, logs, "o", color=color, label=short)
+        bottom.plot(x + shift, logs, "o", color=color, label=name)
         decades.extend(logs[np.isfinite(logs)])
         if check in tolerances:
             tolerance = np.log10(max(float(tolerances[check]), floor))
@@ -135,14 +140,15 @@ def sweep_figure(path: Path, names: Sequence[str], norms: Sequence[float],
     low, high = (int(np.floor(min(decades))), int(np.ceil(max(decades)))) if decades else (-12, 0)
     step = max(1, -(-(high - low) // 8))  # at most about 8 labels
     ticks = list(range(low, high + 1, step))
-    bottom.set_yticks(ticks, [f"1e{k}" for k in ticks], fontsize=8)
+    bottom.set_yticks(ticks, [f"1e{k}" for k in ticks], fontsize=FONT)
     bottom.set_ylim(low - 0.3, high + 0.3)
-    bottom.set_ylabel(f"max abs error (0 drawn at {floor:g})", fontsize=9)
+    bottom.set_ylabel(f"max abs error (0 drawn at {floor:g})", fontsize=FONT)
     if checks:  # none when no point got as far as its checks
-        bottom.legend(title="check.*_max_abs_err\n(dashed: tolerance)", fontsize=7, title_fontsize=7,
+        bottom.legend(title="check.*_max_abs_err\n(dashed: tolerance)", fontsize=FONT - 1, title_fontsize=FONT - 1,
                       loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    every = max(1, -(-count // MAX_TICKS))
-    bottom.set_xticks(x[::every], [name[:32] for name in names[::every]], rotation=35, ha="right", fontsize=7)
+    every = max(1, -(-count // SWEEP_TICKS))
+    bottom.set_xticks(x[::every], labels[::every], rotation=0 if upright else (90 if count > 16 else 35),
+                      ha="center" if upright or count > 16 else "right", fontsize=FONT - 1)
     top.xaxis.set_visible(False)  # the names label the lower axes; ticks are this figure's costliest part
     top.grid(axis="y", alpha=0.3)
     bottom.grid(alpha=0.3)

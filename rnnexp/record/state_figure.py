@@ -20,7 +20,12 @@ from typing import List, Sequence, Tuple
 
 import numpy as np
 
-DPI = 80
+# Sized for where plots are looked at: MLflow's artifact viewer shows a PNG at
+# its pixel size in a pane about 1000 px wide, so a figure is WIDTH inches at
+# DPI (1000 px) and its text 10-12 pt (14-17 px).
+DPI = 100
+WIDTH = 10.0  # inches
+FONT = 10  # points: tick labels, legends; titles a little larger
 MAX_TICKS = 40  # step labels per axis; beyond this every k-th step is labelled
 MAX_LINES = 8  # units drawn as lines; the heatmap shows them all
 PNG_OPTIONS = {"compress_level": 1}  # zlib level 1: several times faster than the default 6
@@ -54,11 +59,11 @@ class StateFigure:
 
     def __init__(self, panel_count: int, columns: int, heat: float):
         self.columns = columns
-        width = min(16.0, max(6.5, 3.0 + 0.15 * columns))  # inches; at most 16 * DPI pixels
-        height = 0.4 + panel_count * (heat + 2.0)
+        width = WIDTH
+        height = 0.5 + panel_count * (heat + 2.2)
         self.figure = new_figure(width, height)
         left, right = 0.09, 0.88  # of the figure's width; the legend sits right of the axes
-        self.figure.subplots_adjust(left=left, right=right, bottom=0.2 / height, top=1 - 0.55 / height, hspace=0.45)
+        self.figure.subplots_adjust(left=left, right=right, bottom=0.25 / height, top=1 - 0.7 / height, hspace=0.5)
         ratios = [r for _ in range(panel_count) for r in (heat, 1.4)]
         axes = self.figure.subplots(len(ratios), 1, sharex=True, gridspec_kw={"height_ratios": ratios})
         self.heats, self.line_axes = list(axes[0::2]), list(axes[1::2])
@@ -69,14 +74,14 @@ class StateFigure:
                       for axis in self.line_axes]
         self.legend_key = None
         for heat, lines in zip(self.heats, self.line_axes):
-            heat.set_ylabel("unit", fontsize=8)
+            heat.set_ylabel("unit", fontsize=FONT)
             # the characters label each heatmap; the lines below it share its steps
-            heat.tick_params(labelbottom=True, labelsize=8, length=2, pad=1)
-            lines.tick_params(labelsize=7, length=2, pad=1)
+            heat.tick_params(labelbottom=True, labelsize=FONT, length=2, pad=1)
+            lines.tick_params(labelsize=FONT - 1, length=2, pad=1)
             lines.xaxis.set_visible(False)  # an invisible axis makes no ticks, the costliest part
             lines.grid(axis="y", alpha=0.3)
             # Placed by hand, the axis labels spare matplotlib measuring every tick label to place them
-            heat.yaxis.set_label_coords(-0.3 / ((right - left) * width), 0.5)  # 0.3 in left: past 3-digit units
+            heat.yaxis.set_label_coords(-0.45 / ((right - left) * width), 0.5)  # 0.45 in left: past 3-digit units
             for axis in (heat.xaxis, lines.yaxis):  # no label text: only the measuring goes
                 axis.set_label_coords(0.5, 0.0)
 
@@ -84,7 +89,7 @@ class StateFigure:
              panels: Sequence[Tuple[str, np.ndarray]]) -> Path:
         """Draws `panels` [(label, image (units, columns))], NaN where nothing
         is drawn, under `title`, the steps labelled with `chars` (columns,)."""
-        self.figure.suptitle(title, fontsize=9)
+        self.figure.suptitle(title, fontsize=FONT + 2)
         units = panels[0][1].shape[0]
         for (label, image), heat, axis, lines in zip(panels, self.heats, self.line_axes, self.lines):
             limit = float(np.nanmax(np.abs(image))) or 1.0
@@ -94,8 +99,8 @@ class StateFigure:
             picture.set_clim(-limit, limit)
             heat.set_xlim(-0.5, self.columns - 0.5)
             heat.set_ylim(units - 0.5, -0.5)
-            heat.set_title(f"{label}: colour blue {-limit:.3g}, white 0, red {limit:.3g}", fontsize=8, loc="left",
-                           y=1.0)  # where matplotlib would put it (no ticks on top), but without measuring the axes
+            heat.set_title(f"{label}: colour blue {-limit:.3g}, white 0, red {limit:.3g}", fontsize=FONT + 1,
+                           loc="left", y=1.0)  # where matplotlib would put it (no ticks on top), but without measuring the axes
             heat.set_yticks(sorted({int(u) for u in np.linspace(0, units - 1, min(units, 5))}))
             for unit, line in enumerate(lines):
                 line.set_visible(unit < units)
@@ -116,7 +121,7 @@ class StateFigure:
         if axis.get_legend() is not None:
             axis.get_legend().remove()
         axis.legend(self.lines[0][:count], [f"{u}" for u in range(count)], loc="upper left",
-                    bbox_to_anchor=(1.0, 1.05), title=title, fontsize=7, title_fontsize=7, frameon=False)
+                    bbox_to_anchor=(1.0, 1.05), title=title, fontsize=FONT - 1, title_fontsize=FONT - 1, frameon=False)
         self.legend_key = (count, title)
 
 

@@ -21,8 +21,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from rnnexp.config.schema import MlflowConfig
 from rnnexp.errors import ConfigError
+from rnnexp.sweep.handoff import SweepPoints
 from rnnexp.sweep.parent import SweepParent, close_open_sweeps
-from rnnexp.sweep.points import plan_sweep, set_current_plan
+from rnnexp.sweep.points import plan_sweep, set_current_plan, swept_keys
 from rnnexp.tracking.store import check_reachable
 
 IN_PROCESS_LAUNCHER = "hydra_plugins.rnnexp_plugins.launcher.RnnexpLauncher"  # runs the jobs here
@@ -54,7 +55,8 @@ class SweepCallback(Callback):
         try:
             SweepParent.open(mlflow, list(config.hydra.overrides.task),
                              Path(os.path.abspath(str(config.hydra.sweep.dir))),  # as Hydra makes job folders
-                             plots=bool(config.plots.enabled), preload=_load_keras if in_process else None)
+                             plots=bool(config.plots.enabled), preload=_load_keras if in_process else None,
+                             points=SweepPoints(count=len(plan.points), swept=swept_keys(plan.points)))
         except Exception:
             traceback.print_exc()
             _stop(1, "rnnexp: error: could not record the sweep's parent run; nothing was run")

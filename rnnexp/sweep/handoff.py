@@ -11,34 +11,62 @@ and some SLURM sites start jobs with `--export=NONE`), while the file belongs to
 this sweep folder alone.
 """
 
+import json
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 from rnnexp.tracking.tags import JOB_LOG_ERR_TAG, JOB_LOG_TAG
 
 PARENT_RUN_ENV = "RNNEXP_SWEEP_PARENT_RUN_ID"
 PARENT_RUN_FILE = ".rnnexp_parent_run_id"  # in the sweep folder, next to .submitit/
+SWEEP_POINTS_FILE = ".rnnexp_sweep_points.json"  # beside it: how many points, which keys vary
 
 
-def publish_parent_run(sweep_dir: Path, run_id: str) -> Path:
+@dataclass(frozen=True)
+class SweepPoints:
+    """What a job's console line and run name need to know of its sweep."""
+
+    count: Optional[int] = None  # the sweep's number of points (None: not known)
+    swept: List[str] = field(default_factory=list)  # the keys whose value varies, in the order typed
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    partial = path.parent / f"{path.name}.{os.getpid()}.tmp"
+    partial.write_text(text)
+    os.replace(partial, path)  # so that no job ever reads half a file
+
+
+def publish_parent_run(sweep_dir: Path, run_id: str, points: Optional[SweepPoints] = None) -> Path:
     """Makes `run_id` the parent of every job launched into `sweep_dir`.
 
     Args:
         sweep_dir: the sweep folder (Hydra's `hydra.sweep.dir`), absolute;
             created if missing (the launcher would create it next anyway).
         run_id: the MLflow id of the sweep's parent run.
+        points: the sweep's size and varying keys, for the jobs' console lines.
 
     Returns:
         The file the id was written to.
     """
     sweep_dir.mkdir(parents=True, exist_ok=True)
+    points = points or SweepPoints()
+    _write_atomically(sweep_dir / SWEEP_POINTS_FILE, json.dumps({"count": points.count, "swept": points.swept}))
     path = sweep_dir / PARENT_RUN_FILE
-    partial = sweep_dir / f"{PARENT_RUN_FILE}.{os.getpid()}.tmp"
-    partial.write_text(run_id + "\n")
-    os.replace(partial, path)  # so that no job ever reads half an id
+    _write_atomically(path, run_id + "\n")
     os.environ[PARENT_RUN_ENV] = run_id
     return path
+
+
+def sweep_points(sweep_dir: Optional[Path]) -> SweepPoints:
+    """What the sweep callback published of the sweep in `sweep_dir`; empty
+    if nothing was (a job outside a sweep, or a sweep without the callback)."""
+    try:
+        published = json.loads((Path(sweep_dir) / SWEEP_POINTS_FILE).read_text())
+        return SweepPoints(count=published["count"], swept=list(published["swept"]))
+    except (TypeError, OSError, ValueError, KeyError):
+        return SweepPoints()
 
 
 def withdraw_parent_run() -> None:

@@ -11,8 +11,8 @@ from typing import List, Optional
 
 from rnnexp.config.schema import MlflowConfig
 from rnnexp.interrupts import deferred_interrupts
-from rnnexp.sweep.handoff import publish_parent_run, withdraw_parent_run
-from rnnexp.tracking.recorder import RecorderBase
+from rnnexp.sweep.handoff import SweepPoints, publish_parent_run, withdraw_parent_run
+from rnnexp.tracking.recorder import RecorderBase, ui_note
 from rnnexp.tracking.recorders import open_recorder
 from rnnexp.tracking.run_record import FAILED, FINISHED, KILLED, RUNNING, RunRecord, RunStart
 from rnnexp.tracking.tags import ERROR_TAG, ROLE_SWEEP, ROLE_TAG, SWEEP_DIR_TAG, error_text
@@ -38,7 +38,7 @@ class SweepParent:
 
     @classmethod
     def open(cls, mlflow: MlflowConfig, overrides: List[str], sweep_dir: Path, plots: bool,
-             preload=None) -> "SweepParent":
+             preload=None, points: Optional[SweepPoints] = None) -> "SweepParent":
         """Creates the parent run and publishes its id in `sweep_dir`.
 
         Args:
@@ -56,7 +56,7 @@ class SweepParent:
         with deferred_interrupts():  # the record must reach _open_sweeps, or the parent stays RUNNING
             parent = cls(recorder, recorder.start(start), plots)
             _open_sweeps.append(parent)
-        publish_parent_run(sweep_dir, parent.record.run_id)  # for jobs in other processes too
+        publish_parent_run(sweep_dir, parent.record.run_id, points or SweepPoints())  # for jobs in other processes too
         print(f"Sweep recorded as parent run {parent.record.run_id} in experiment "
               f"'{recorder.experiment_name}' at {recorder.tracking_uri}")
         return parent
@@ -78,6 +78,8 @@ class SweepParent:
                 self.record.set_tags({ERROR_TAG: error_text(error)})
             self.recorder.finish(self.record)
         withdraw_parent_run()
+        if children:
+            self._show(children)
         failed = [run for run in children if run["status"] != FINISHED]
         if failed:
             print(f"\n{len(failed)} of {len(children)} sweep points did not finish:", file=sys.stderr)
@@ -85,6 +87,20 @@ class SweepParent:
                 print(f"  {run['status']:8} {run['name']}: {run['tags'].get(ERROR_TAG) or '(no error recorded)'}",
                       file=sys.stderr)
         return len(failed)
+
+    def _show(self, children: List[dict]) -> None:
+        """The points as a table that fits the terminal, and the links into the UI."""
+        import shutil
+
+        from rnnexp.record.comparison import compare_table, format_table
+
+        print(f"\nSweep '{self.record.start.name}': {len(children)} points, parent run {self.record.run_id}")
+        print(format_table(compare_table(children), width=shutil.get_terminal_size((120, 24)).columns))
+        print(f"Compare the points: {self.recorder.compare_url([run['run_id'] for run in children])}")
+        print(f"The runs table: {self.recorder.runs_table_url()}")
+        note = ui_note(self.recorder.tracking_uri)
+        if note:
+            print(note)
 
     def _points(self) -> List[dict]:
         """The sweep's points as they are now (rnnexp.tracking.queries)."""

@@ -20,6 +20,7 @@ from typing import Dict, List, Optional
 from omegaconf import DictConfig, OmegaConf
 
 from rnnexp.config.compose import to_config
+from rnnexp.config.hydra_errors import CONFIG_ERRORS, describe_config_error
 from rnnexp.errors import ConfigError
 from rnnexp.sweep.compose import PointComposer
 
@@ -49,6 +50,17 @@ def expand(loader, config: DictConfig) -> List[List[str]]:
     return [list(point) for point in itertools.product(*choices.values())]
 
 
+def swept_keys(points: List[List[str]]) -> List[str]:
+    """The keys whose value differs between the points, in the order typed
+    (e.g. ["rnn", "api"] for `rnn=lstm,gru api=cell,layer hidden_size=4`)."""
+    values: Dict[str, set] = OrderedDict()
+    for point in points:
+        for override in point:
+            key, _, value = override.partition("=")
+            values.setdefault(key, set()).add(value)
+    return [key for key, seen in values.items() if len(seen) > 1]
+
+
 @dataclass
 class SweepPlan:
     """A sweep's points, each composed once, and what is wrong with them."""
@@ -75,18 +87,15 @@ def plan_sweep(loader, config: DictConfig) -> SweepPlan:
             to_config(composed)
         except ConfigError as error:
             plan.problems.append(_line(number, overrides, str(error)))
-        except Exception as error:  # Hydra's and OmegaConf's composition errors
-            cause = f"\n{error.__cause__}" if error.__cause__ is not None else ""
-            plan.problems.append(_line(number, overrides, f"{error}{cause}"))
+        except CONFIG_ERRORS as error:  # Hydra's and OmegaConf's composition errors
+            plan.problems.append(_line(number, overrides, describe_config_error(error)))
         else:
             plan.configs.setdefault(tuple(overrides), []).append(composed)
     return plan
 
 
 def _line(number: int, overrides: List[str], message: str) -> str:
-    message = message.split("Config search path:")[0]  # Hydra's list of folders, the same for every point
-    indented = "\n    ".join(line for line in message.strip().splitlines() if line.strip())
-    return f"point #{number} ({','.join(overrides) or 'no overrides'}): {indented}"
+    return f"point #{number} ({','.join(overrides) or 'no overrides'}): {message}"
 
 
 _current: Optional[SweepPlan] = None  # the plan of this process's multirun (Hydra runs one at a time)

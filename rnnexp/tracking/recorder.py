@@ -13,14 +13,37 @@ writing overlap this process's TensorFlow import and computing. Which one a
 process gets, rnnexp.tracking.recorders decides.
 """
 
+import json
+import os
 import sys
 from contextlib import contextmanager
-from typing import Dict, Iterator, List, Mapping, Optional
+from typing import Dict, Iterator, List, Mapping, Optional, Sequence
+from urllib.parse import quote
 
 from rnnexp.interrupts import deferred_interrupts
 from rnnexp.tracking import queries, writer
 from rnnexp.tracking.run_record import RunRecord, RunResults, RunStart
 from rnnexp.tracking.store import open_store
+
+LOCAL_UI = "http://127.0.0.1:5000"  # where `mlflow ui` listens unless told otherwise
+# MLflow 3 opens an experiment and its runs in the GenAI view unless a link asks for this one.
+ML_VIEW = "workflowType=machine_learning"
+
+
+def ui_address(tracking_uri: str) -> str:
+    """The MLflow UI's address for a store: a tracking server's own, else
+    `mlflow ui` on this machine."""
+    return tracking_uri.rstrip("/") if tracking_uri.startswith(("http://", "https://")) else LOCAL_UI
+
+
+def ui_note(tracking_uri: str) -> Optional[str]:
+    """What the links of a store that is not a server assume, once per
+    command; None for a server."""
+    if tracking_uri.startswith(("http://", "https://")):
+        return None
+    here = tracking_uri == f"sqlite:///{os.path.abspath('mlflow.db')}"
+    started = "`mlflow ui` started in this folder" if here else f"`mlflow ui --backend-store-uri {tracking_uri}`"
+    return f"(the links open in {started}, at {LOCAL_UI})"
 
 
 class TrackingError(RuntimeError):
@@ -64,12 +87,18 @@ class RecorderBase:
         return record.written or {}
 
     def run_url(self, run_id: str) -> str:
-        """Where the run is in the UI: a full address for a server, else the
-        fragment to open in `mlflow ui`."""
-        fragment = f"#/experiments/{self.experiment_id}/runs/{run_id}"
-        if self.tracking_uri.startswith(("http://", "https://")):
-            return f"{self.tracking_uri.rstrip('/')}/{fragment}"
-        return fragment
+        """The run's page in the MLflow UI (`ui_address`), in its model-training view."""
+        return f"{ui_address(self.tracking_uri)}/#/experiments/{self.experiment_id}/runs/{run_id}?{ML_VIEW}"
+
+    def runs_table_url(self) -> str:
+        """The experiment's runs table."""
+        return f"{ui_address(self.tracking_uri)}/#/experiments/{self.experiment_id}?{ML_VIEW}"
+
+    def compare_url(self, run_ids: Sequence[str]) -> str:
+        """The UI's comparison of these runs (params, metrics, plots side by side)."""
+        runs, experiments = (quote(json.dumps(ids, separators=(",", ":")))
+                             for ids in (list(run_ids), [self.experiment_id]))
+        return f"{ui_address(self.tracking_uri)}/#/compare-runs?runs={runs}&experiments={experiments}"
 
 
 class Recorder(RecorderBase):

@@ -32,7 +32,7 @@ CONFIG_HASH_TAG = "rnnexp.config_hash"
 CODE_VERSION_TAG = "rnnexp.code_version"
 
 MAX_TAG_CHARS = 5000  # within MLflow's limit on a tag's value
-NOT_IDENTITY = ("resume",)  # config keys that do not change what a run computes
+NOT_IDENTITY = ("resume", "console")  # config keys that do not change what a run computes
 
 
 def error_text(error: BaseException) -> str:
