@@ -28,7 +28,8 @@ def test_parallel_sweep_into_a_fresh_store_records_every_point(tmp_path):
         folder = tmp_path / f"round{round_number}"
         folder.mkdir()
         proc = run_cli([f"hidden_size={sizes}", "data=char_h", "hydra/launcher=joblib",
-                        "hydra.launcher.n_jobs=4", "-m"], cwd=folder)
+                        "hydra.launcher.n_jobs=4", "-m"], cwd=folder,
+                       env={"MLFLOW_LOGGING_LEVEL": "INFO"})  # MLflow's INFO lines, quiet by default
         assert "Creating initial MLflow database tables" in proc.stderr  # the store was new
         client = MlflowClient(f"sqlite:///{folder / 'mlflow.db'}")
         runs = client.search_runs(["1"])

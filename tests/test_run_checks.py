@@ -97,9 +97,9 @@ def test_ragged_lstm_cell_api_passes_every_check_and_plots_the_cell_state(job):
         '{"inputs": [3, 5, 4], "outputs": [3, 5, 3], "state_h": [3, 3], "state_c": [3, 3]}')
     assert "plots/states.png" in artifact_paths(job.client, run.info.run_id)
     # drawn after the checks, with the reference's cell state as a second panel:
-    # two panels of 3 units are (0.4 + 2 * 3.06) inches high, one is 3.46
+    # two panels of 3 units are (0.5 + 2 * 3.45) inches high, one is 3.95
     png = job.client.download_artifacts(run.info.run_id, "plots/states.png")
-    assert png_size(png)[1] == pytest.approx((0.4 + 2 * (heat_height(3) + 2.0)) * plots.DPI, abs=2)  # 2 panels
+    assert png_size(png)[1] == pytest.approx((0.5 + 2 * (heat_height(3) + 2.2)) * plots.DPI, abs=2)  # 2 panels
 
 
 def test_plots_can_be_turned_off(job):

@@ -11,8 +11,6 @@ import logging
 import sys
 from typing import Mapping, Optional
 
-import numpy as np
-
 # Beyond this many numbers NumPy prints the corners with "..." between.
 SUMMARY_THRESHOLD = 200
 # Epochs printed for a training run, spread evenly from the first to the last.
@@ -58,7 +56,11 @@ def point_line(where: str, name: str, checks: Mapping[str, float], url: str,
     return f"{where} {name}: {', '.join(scores)}; {url}".strip()
 
 
-def format_tensor(name: str, array: np.ndarray) -> str:
+def format_tensor(name: str, array) -> str:
+    """`name: shape (B, T, H)` and the array, summarised when large (NumPy
+    imported here: a config error is reported without it)."""
+    import numpy as np
+
     with np.printoptions(precision=4, suppress=True, threshold=SUMMARY_THRESHOLD, edgeitems=2):
         body = np.array2string(array, prefix="  ")
     return f"{name}: shape {tuple(array.shape)}\n  {body}"
