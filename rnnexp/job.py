@@ -33,24 +33,41 @@ def run_name(overrides) -> str:
     return ",".join(named) or "default"
 
 
+# The keys a task=generate run does not record: its model and vocabulary are the source run's.
+NOT_GENERATING = ("train", "data", "api", "rnn", "hidden_size")
+TEXT_KEYS = ("text_file", "window", "stride", "val_fraction")  # data.*, recorded with a text file only
+
+
 def recorded_config(cfg) -> dict:
     """The config as a run records it (params, config.yaml, the identity
-    hash): resolved, plain containers; `train` only for a training run."""
+    hash): resolved, plain containers; `train` only for a training run,
+    `generate` for a training or generating run, `data.text_file` and its
+    settings only with a text file."""
     plain = OmegaConf.to_container(OmegaConf.structured(cfg) if isinstance(cfg, Config) else cfg,
                                    resolve=True, enum_to_str=True)
     plain.pop("hydra", None)
-    if plain.get("task") != Task.train.value:
+    task = plain.get("task")
+    if task != Task.train.value:
         plain.pop("train", None)  # the settings of a task that does not run are not recorded
+    if task == Task.forward.value:
+        plain.pop("generate", None)
+    if task == Task.generate.value:
+        for key in NOT_GENERATING:
+            plain.pop(key, None)
+    elif isinstance(plain.get("data"), dict) and plain["data"].get("text_file") is None:
+        for key in TEXT_KEYS:
+            plain["data"].pop(key, None)
     return plain
 
 
-def run_start(plain: dict, context: JobContext) -> RunStart:
-    """The run's name, params and tags, as it is created."""
+def run_start(plain: dict, context: JobContext, text=None) -> RunStart:
+    """The run's name, params and tags, as it is created (`text`: a text file's, for its hash)."""
     parent = parent_run_id(context.sweep_dir) if context.sweep_dir else None
-    tags = {t.ROLE_TAG: t.ROLE_POINT if parent else t.ROLE_SINGLE, **t.identity_tags(plain), **job_log_tags()}
+    tags = {t.ROLE_TAG: t.ROLE_POINT if parent else t.ROLE_SINGLE, **t.identity_tags(plain, text), **job_log_tags()}
     if context.output_dir:
         tags[t.OUTPUT_DIR_TAG] = str(context.output_dir)
-    return RunStart(name=run_name(context.overrides), params=config_params(plain, context.choices), tags=tags,
+    choices = {group: option for group, option in context.choices.items() if group in plain}
+    return RunStart(name=run_name(context.overrides), params=config_params(plain, choices), tags=tags,
                     parent_id=parent)
 
 
@@ -83,21 +100,38 @@ def run_job(cfg):
                 raise
         raise
     check_reachable(config.mlflow.tracking_uri)
+    text = None
+    if config.task is Task.train and config.data.text_file is not None:
+        from rnnexp.config.text_file import read_text
+
+        text = read_text(config.data.text_file)
+        plain = recorded_config(config)  # with the vocabulary the file gave
+        start = run_start(plain, context, text)
     from rnnexp.core.keras_rnn import keras_module
     from rnnexp.record.plots import warm_ups
 
     recorder = open_recorder(config.mlflow.tracking_uri, config.mlflow.experiment_name,
                              warm_ups(config.plots.enabled))
     keras_module()  # TensorFlow now, while a background recorder's worker opens the store
+    source = None
+    if config.task is Task.generate:
+        from rnnexp.generate_task import load_source, with_source
+
+        source = load_source(config)
+        start = with_source(start, source)
     if config.resume:
-        done = recorder.find_finished({key: start.tags[key] for key in (t.CONFIG_HASH_TAG, t.CODE_VERSION_TAG)})
+        done = recorder.find_finished({key: start.tags[key] for key in t.IDENTITY_TAGS if key in start.tags})
         if done:
             print(f"Skipped '{start.name}': resume=true and run {done} already FINISHED "
                   f"with the same config and code ({start.tags[t.CODE_VERSION_TAG]})")
             return None
     with recorder.run(start) as run:
         if config.task is Task.train:
-            result = train_and_record(run, config, plain, context)
+            result = train_and_record(run, config, plain, context, text)
+        elif config.task is Task.generate:
+            from rnnexp.generate_task import generate_and_record
+
+            result = generate_and_record(run, config, plain, context, source)
         else:
             result = forward_and_record(run, config, plain, context)
     print(f"Recorded run '{start.name}' ({run.run_id}) in experiment '{recorder.experiment_name}' "
@@ -149,19 +183,22 @@ def length_tags(lengths) -> Dict[str, str]:
     return {t.LENGTHS_TAG: param_value(lengths), t.RAGGED_TAG: str(len(set(lengths)) > 1).lower()}
 
 
-def train_and_record(run: RunRecord, config: Config, plain: dict, context: JobContext):
-    """Trains the model `config` describes, prints and records it in `run`:
-    what training adds (curves, predictions, final scores, the model), then
-    the trained RNN as a forward run (`record_forward`)."""
+def train_and_record(run: RunRecord, config: Config, plain: dict, context: JobContext, text=None):
+    """Trains the model `config` describes (on `text`, a text file's), prints
+    and records it in `run`: what training adds (curves, predictions, final
+    scores, the generated text, the model), then the trained RNN as a
+    forward run (`record_forward`)."""
     from rnnexp.core.training import train
+    from rnnexp.generate_task import record_generated
     from rnnexp.record.console import MAX_PREDICTIONS, describe_training
     from rnnexp.record.training_files import write_loss_curve, write_training_tables
     from rnnexp.tracking.keras_model import save_keras_model
 
     started = time.perf_counter()
-    result = train(config)
+    result = train(config, text)
     seconds = time.perf_counter() - started
     print(describe_training(result, seconds))
+    record_generated(run, config, result.generated)
     epochs = len(result.history["loss"])
     write_training_tables(run.folder, result.input_texts, result.target_texts, result.predictions, result.history)
     if config.plots.enabled:
@@ -173,7 +210,8 @@ def train_and_record(run: RunRecord, config: Config, plain: dict, context: JobCo
                      "train.seconds": seconds}, step=epochs)
     run.set_tags({t.PREDICTED_TAG.format(i): text[:t.MAX_TAG_CHARS]
                   for i, text in enumerate(result.predictions[:MAX_PREDICTIONS])})
-    run.log_model(save_keras_model(run.model_folder(), result.keras_model, len(config.data.vocab), step=epochs))
+    run.log_model(save_keras_model(run.model_folder(), result.keras_model, config.data.vocab,
+                                   result.sequences[0][0], step=epochs))
     record_forward(run, result.forward, config, plain, context)
     return result
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Dict, List, Mapping, Sequence
 
 from rnnexp.core.checks import TOLERANCES
-from rnnexp.tracking.tags import SHAPES_TAG
+from rnnexp.tracking.tags import GENERATED_TAG, SHAPES_TAG
 
 SHAPE_ORDER = ("inputs", "outputs", "state_h", "state_c")
 
@@ -41,7 +41,8 @@ def compare_table(runs: Sequence[Mapping]):
 
     Returns:
         Columns name, run_id, the varying params, shape.*, check.*, the other
-        metrics, status. A value a run lacks is empty (NaN).
+        metrics, `generated` (the text, if any run generated), status. A
+        value a run lacks is empty (NaN).
     """
     import pandas as pd
 
@@ -49,10 +50,13 @@ def compare_table(runs: Sequence[Mapping]):
     shapes = [column for column in (f"shape.{n}" for n in SHAPE_ORDER)
               if any(column in shape_cells(run) for run in runs)]
     metrics = sorted({key for run in runs for key in run["metrics"]}, key=lambda k: (not k.startswith("check."), k))
-    columns = ["name", "run_id", *params, *shapes, *metrics, "status"]
+    generated = ["generated"] if any(GENERATED_TAG in run["tags"] for run in runs) else []  # the text per point
+    columns = ["name", "run_id", *params, *shapes, *metrics, *generated, "status"]
     rows = []
     for run in runs:
         row = {"name": run["name"], "run_id": run["run_id"], "status": run["status"]}
+        if GENERATED_TAG in run["tags"]:
+            row["generated"] = run["tags"][GENERATED_TAG]
         row.update({key: run["params"][key] for key in params if key in run["params"]})
         row.update(shape_cells(run))
         row.update(run["metrics"])

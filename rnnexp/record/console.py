@@ -41,10 +41,10 @@ def describe_training(result, seconds: float) -> str:
     lines = [
         f"rnnexp: training {_model_line(config)}: {settings.optimizer} learning_rate={settings.learning_rate}, "
         f"{settings.epochs} epochs, batch_size={settings.batch_size}",
-        f"vocab {list(config.data.vocab)}; {len(config.data.sequences)} sequence(s); "
+        f"vocab {list(config.data.vocab)}; {len(result.sequences)} sequence(s); "
         f"inputs {list(result.data.encoded.inputs.shape)}",
     ]
-    lines += [f"  epoch {i + 1:>5}: loss {history['loss'][i]:.4f}  accuracy {history['accuracy'][i]:.4f}"
+    lines += [f"  epoch {i + 1:>5}: " + "  ".join(f"{name} {values[i]:.4f}" for name, values in history.items())
               for i in shown]
     lines.append(f"trained in {seconds:.1f} s; final loss {result.final['loss']:.4f}, "
                  f"accuracy {result.final['accuracy']:.4f}")
