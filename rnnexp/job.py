@@ -78,8 +78,8 @@ def run_job(cfg):
         cfg: a composed config (a DictConfig from Hydra) or a `Config`.
 
     Returns:
-        Its ForwardResult (a TrainResult for task=train), or None when
-        `resume` found it already FINISHED.
+        Its ForwardResult (a TrainResult for task=train, the generated text
+        for task=generate), or None when `resume` found it already FINISHED.
 
     Raises:
         ConfigError: for a bad value or an unreachable tracking server, before
@@ -113,18 +113,18 @@ def run_job(cfg):
     recorder = open_recorder(config.mlflow.tracking_uri, config.mlflow.experiment_name,
                              warm_ups(config.plots.enabled))
     keras_module()  # TensorFlow now, while a background recorder's worker opens the store
-    source = None
-    if config.task is Task.generate:
-        from rnnexp.generate_task import load_source, with_source
-
-        source = load_source(config)
-        start = with_source(start, source)
     if config.resume:
         done = recorder.find_finished({key: start.tags[key] for key in t.IDENTITY_TAGS if key in start.tags})
         if done:
             print(f"Skipped '{start.name}': resume=true and run {done} already FINISHED "
                   f"with the same config and code ({start.tags[t.CODE_VERSION_TAG]})")
             return None
+    source = None
+    if config.task is Task.generate:
+        from rnnexp.generate_task import load_source, with_source
+
+        source = load_source(config)  # a ConfigError (no such model, a prompt off its vocabulary) creates no run
+        start = with_source(start, source)
     with recorder.run(start) as run:
         if config.task is Task.train:
             result = train_and_record(run, config, plain, context, text)

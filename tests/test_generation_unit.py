@@ -30,6 +30,7 @@ def test_the_defaults_are_in_the_schema(compose):
     (["task=generate"], "generate.model_uri", None),
     (["task=generate", "generate.model_uri=/tmp/model"], "generate.model_uri", "/tmp/model"),
     (["task=generate", "generate.model_uri=models:/m-1", "generate.length=-1"], "generate.length", -1),
+    (["task=generate", "generate.model_uri=models:/m-1", "generate.prompt=''"], "generate.prompt", ""),
 ])
 def test_bad_generate_settings_are_config_errors(compose, overrides, key, value):
     with pytest.raises(ConfigError) as caught:

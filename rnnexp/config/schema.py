@@ -124,6 +124,8 @@ class GenerateConfig:
 
     def check(self, task: "Task") -> None:
         check_positive_int("generate.length", self.length)
+        if self.prompt is not None and (not isinstance(self.prompt, str) or not self.prompt):
+            raise ConfigError("generate.prompt", self.prompt, "a non-empty string, or null for the default")
         temperature = self.temperature
         if (isinstance(temperature, bool) or not isinstance(temperature, (int, float))
                 or not math.isfinite(temperature) or temperature < 0):

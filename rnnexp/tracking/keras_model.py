@@ -130,7 +130,9 @@ def load_source_model(uri: str, tracking_uri: Optional[str]) -> SourceModel:
         try:
             local = download_artifacts(artifact_uri=uri, dst_path=folder, tracking_uri=tracking_uri)
         except Exception as error:  # noqa: BLE001  MlflowException, OSError: the store has no such model
-            raise ConfigError(MODEL_URI_KEY, uri, "a model logged in the store", f"{type(error).__name__}: {error}") from None
+            first_line = (str(error).strip().splitlines() or [""])[0]  # the CLI prints one line
+            raise ConfigError(MODEL_URI_KEY, uri, "a model logged in the store",
+                              f"{type(error).__name__}: {first_line}") from None
         if not (Path(local) / "MLmodel").is_file():
             raise ConfigError(MODEL_URI_KEY, uri, "a logged model (a folder with an MLmodel file)", f"got {local}")
         description = Model.load(str(Path(local) / "MLmodel"))
