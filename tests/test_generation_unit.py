@@ -71,3 +71,51 @@ def test_sampling_is_reproducible_from_the_seed():
         return [next_index(p, 1.0, rng) for _ in range(50)]
 
     assert draws(3) == draws(3) and draws(3) != draws(4)
+
+
+def test_the_generated_text_is_a_tag_cut_like_a_long_param_and_a_whole_file(compose, capsys):
+    from rnnexp.generate_task import record_generated
+    from rnnexp.tracking.run_record import GENERATED_MARKER, MAX_PARAM_VALUE, RunRecord, RunStart
+    from rnnexp.tracking.tags import GENERATED_TAG
+
+    config = to_config(compose(["task=train", "data=hihello", "generate.prompt=hi", "generate.length=9000"]))
+    text = "hi" + "hello" * 1800  # 9002 characters
+    run = RunRecord(RunStart("n", {}, {}), "run id")
+    try:
+        record_generated(run, config, text)
+        tag = run.results.tags[GENERATED_TAG]
+        assert len(tag) == MAX_PARAM_VALUE and tag.endswith(GENERATED_MARKER) and text.startswith(tag[:5000])
+        assert (run.folder / "generated.txt").read_text(encoding="utf-8") == text
+    finally:
+        run.discard_files()
+    assert "generated (greedy; prompt 'hi' + 9000 characters):\nhihello" in capsys.readouterr().out
+
+    short = RunRecord(RunStart("n", {}, {}), "run id")
+    try:
+        record_generated(short, config, "hihello")
+        assert short.results.tags[GENERATED_TAG] == "hihello"
+    finally:
+        short.discard_files()
+
+
+def test_the_compare_table_has_a_generated_column_when_a_run_generated():
+    from rnnexp.record.comparison import compare_table
+
+    def run(name, tags):
+        return {"run_id": name, "name": name, "status": "FINISHED", "params": {"generate.temperature": name},
+                "metrics": {"loss": 0.1}, "tags": tags}
+
+    table = compare_table([run("0.0", {"rnnexp.generated": "hihello"}), run("1.0", {"rnnexp.generated": "hiell"})])
+    assert table["generated"].tolist() == ["hihello", "hiell"] and table.columns[-2:].tolist() == ["generated",
+                                                                                                 "status"]
+    assert "generated" not in compare_table([run("0.0", {}), run("1.0", {})]).columns
+
+
+def test_resume_tells_text_files_apart_by_their_contents():
+    from rnnexp.tracking.tags import CONFIG_HASH_TAG, TEXT_HASH_TAG, identity_tags
+
+    plain = {"task": "train", "data": {"text_file": "corpus.txt"}}
+    first, same, edited = (identity_tags(plain, text) for text in ("abcabc", "abcabc", "abcabd"))
+    assert first == same and first[TEXT_HASH_TAG] != edited[TEXT_HASH_TAG]
+    assert first[CONFIG_HASH_TAG] == edited[CONFIG_HASH_TAG]  # the config names the path only
+    assert TEXT_HASH_TAG not in identity_tags(plain)

@@ -93,7 +93,9 @@ def fit_batches(model, batches, validation, epochs: int) -> Dict[str, list]:
         {"loss": [...], "accuracy": [...]} and, with validation, "val_loss" and
         "val_accuracy": one value per epoch, as Keras reports them.
     """
-    history = model.fit(batches, validation_data=validation, epochs=epochs, verbose=0).history
+    # shuffle=False: the batches shuffle their windows themselves, from the run's
+    # seed; Keras would also reorder whole batches with Python's `random`.
+    history = model.fit(batches, validation_data=validation, epochs=epochs, shuffle=False, verbose=0).history
     names = ["loss", "accuracy"] + (["val_loss", "val_accuracy"] if validation is not None else [])
     return {name: [float(value) for value in history[name]] for name in names}
 

@@ -98,6 +98,8 @@ class TrainResult:
     forward: ForwardResult
     keras_model: object  # the trained keras.Model: (None, None, V) -> (None, None, V)
     generated: str  # generate.prompt and generate.length characters the trained model generated
+    # A text file's window counts, {"train": ..., "validation": ...}; None for sequences.
+    window_counts: Optional[Dict[str, int]] = None
 
     @property
     def input_texts(self) -> List[str]:
@@ -148,6 +150,8 @@ def train(config: Config, text: Optional[str] = None) -> TrainResult:
         config=config, sequences=sequences, data=data, history=history, final=final,
         probabilities=probabilities, predictions=decode_predictions(vocab, probabilities, data.encoded.lengths),
         forward=check_forward(forward), keras_model=classifier, generated=generated,
+        window_counts=None if windows is None else {
+            "train": windows.train.count, "validation": 0 if windows.validation is None else windows.validation.count},
     )
 
 

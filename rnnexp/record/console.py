@@ -44,6 +44,11 @@ def describe_training(result, seconds: float) -> str:
         f"vocab {list(config.data.vocab)}; {len(result.sequences)} sequence(s); "
         f"inputs {list(result.data.encoded.inputs.shape)}",
     ]
+    if result.window_counts is not None:  # a text file: the sequences shown are its first windows
+        data = config.data
+        lines.append(f"text {data.text_file}: {result.window_counts['train']} training and "
+                     f"{result.window_counts['validation']} validation windows of {data.window} steps, "
+                     f"stride {data.stride}; the first {len(result.sequences)} shown")
     lines += [f"  epoch {i + 1:>5}: " + "  ".join(f"{name} {values[i]:.4f}" for name, values in history.items())
               for i in shown]
     lines.append(f"trained in {seconds:.1f} s; final loss {result.final['loss']:.4f}, "
