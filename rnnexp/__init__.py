@@ -3,11 +3,11 @@
 Data flows one way, and so do imports, layer by layer:
 
     config    the typed config (schema, composition with Hydra, job context)
-    core      pure computation: encoding, cells, reference, checks, forward, training
+    core      pure computation: encoding, cells, reference, checks, forward, training, generation
     record    a run's files, pictures and printout (no MLflow)
     tracking  MLflow: stores, run records, queries (the only MLflow importer)
     sweep     a sweep's points and its parent run (plugins: hydra_plugins/rnnexp_plugins)
-    job.py, cli.py, compare.py   a job end to end; the command lines
+    job.py, generate_task.py, cli.py, compare.py   a job end to end; the command lines
 
 errors.py, interrupts.py and frozen_imports.py are leaves any layer may use.
 tests/test_layers.py enforces who may import what.

@@ -7,10 +7,6 @@ calls `run_job` for every run and every sweep point; Python code can too:
     run_job(compose_hydra(["rnn=gru"]))   # runs and records, as `python -m rnnexp rnn=gru`
 """
 
-import json
-import time
-from typing import Dict
-
 from omegaconf import OmegaConf
 
 from rnnexp.config.compose import to_config
@@ -23,7 +19,7 @@ from rnnexp.sweep.handoff import job_log_tags, parent_run_id, sweep_points
 from rnnexp.tracking import tags as t
 from rnnexp.tracking.recorder import ui_note
 from rnnexp.tracking.recorders import open_recorder
-from rnnexp.tracking.run_record import RunRecord, RunStart, config_params, param_value
+from rnnexp.tracking.run_record import RunRecord, RunStart, config_params
 from rnnexp.tracking.store import check_reachable
 
 
@@ -47,25 +43,42 @@ def run_name(overrides, swept=()) -> str:
     return f"{','.join(values)} ({full})" if values else full
 
 
+# The keys a task=generate run does not record: its model and vocabulary are the source run's.
+NOT_GENERATING = ("train", "data", "api", "rnn", "hidden_size")
+TEXT_KEYS = ("text_file", "window", "stride", "val_fraction")  # data.*, recorded with a text file only
+
+
 def recorded_config(cfg) -> dict:
     """The config as a run records it (params, config.yaml, the identity
-    hash): resolved, plain containers; `train` only for a training run."""
+    hash): resolved, plain containers; `train` only for a training run,
+    `generate` for a training or generating run, `data.text_file` and its
+    settings only with a text file."""
     plain = resolved(OmegaConf.structured(cfg) if isinstance(cfg, Config) else cfg)
     plain.pop("hydra", None)
-    if plain.get("task") != Task.train.value:
+    task = plain.get("task")
+    if task != Task.train.value:
         plain.pop("train", None)  # the settings of a task that does not run are not recorded
+    if task == Task.forward.value:
+        plain.pop("generate", None)
+    if task == Task.generate.value:
+        for key in NOT_GENERATING:
+            plain.pop(key, None)
+    elif isinstance(plain.get("data"), dict) and plain["data"].get("text_file") is None:
+        for key in TEXT_KEYS:
+            plain["data"].pop(key, None)
     return plain
 
 
-def run_start(plain: dict, context: JobContext) -> RunStart:
-    """The run's name, params and tags, as it is created."""
+def run_start(plain: dict, context: JobContext, text=None) -> RunStart:
+    """The run's name, params and tags, as it is created (`text`: a text file's, for its hash)."""
     parent = parent_run_id(context.sweep_dir) if context.sweep_dir else None
-    tags = {t.ROLE_TAG: t.ROLE_POINT if parent else t.ROLE_SINGLE, **t.identity_tags(plain), **job_log_tags()}
+    tags = {t.ROLE_TAG: t.ROLE_POINT if parent else t.ROLE_SINGLE, **t.identity_tags(plain, text), **job_log_tags()}
     if context.output_dir:
         tags[t.OUTPUT_DIR_TAG] = str(context.output_dir)
+    choices = {group: option for group, option in context.choices.items() if group in plain}
     swept = sweep_points(context.sweep_dir).swept if parent else []
-    return RunStart(name=run_name(context.overrides, swept), params=config_params(plain, context.choices),
-                    tags=tags, parent_id=parent)
+    return RunStart(name=run_name(context.overrides, swept), params=config_params(plain, choices), tags=tags,
+                    parent_id=parent)
 
 
 def run_job(cfg):
@@ -75,8 +88,8 @@ def run_job(cfg):
         cfg: a composed config (a DictConfig from Hydra) or a `Config`.
 
     Returns:
-        Its ForwardResult (a TrainResult for task=train), or None when
-        `resume` found it already FINISHED.
+        Its ForwardResult (a TrainResult for task=train, the generated text
+        for task=generate), or None when `resume` found it already FINISHED.
 
     Raises:
         ConfigError: for a bad value or an unreachable tracking server, before
@@ -97,6 +110,13 @@ def run_job(cfg):
                 raise
         raise
     check_reachable(config.mlflow.tracking_uri)
+    text = None
+    if config.task is Task.train and config.data.text_file is not None:
+        from rnnexp.config.text_file import read_text
+
+        text = read_text(config.data.text_file)
+        plain = recorded_config(config)  # with the vocabulary the file gave
+        start = run_start(plain, context, text)
     from rnnexp.core.keras_rnn import keras_module
     from rnnexp.record.plots import warm_ups
 
@@ -104,17 +124,31 @@ def run_job(cfg):
                              warm_ups(config.plots.enabled))
     keras_module()  # TensorFlow now, while a background recorder's worker opens the store
     if config.resume:
-        done = recorder.find_finished({key: start.tags[key] for key in (t.CONFIG_HASH_TAG, t.CODE_VERSION_TAG)})
+        done = recorder.find_finished({key: start.tags[key] for key in t.IDENTITY_TAGS if key in start.tags})
         if done:
             say(f"Skipped '{start.name}': resume=true and run {done} already FINISHED "
                 f"with the same config and code ({start.tags[t.CODE_VERSION_TAG]})")
             return None
+    source = None
+    if config.task is Task.generate:
+        from rnnexp.generate_task import load_source, with_source
+
+        source = load_source(config)  # a ConfigError (no such model, a prompt off its vocabulary) creates no run
+        start = with_source(start, source)
     in_sweep = start.parent_id is not None
     detail = config.console.tensors if config.console.tensors is not None else not in_sweep
     with recorder.run(start) as run:
         if config.task is Task.train:
-            result = train_and_record(run, config, plain, context, detail)
+            from rnnexp.train_task import train_and_record
+
+            result = train_and_record(run, config, plain, context, text, detail)
+        elif config.task is Task.generate:
+            from rnnexp.generate_task import generate_and_record
+
+            result = generate_and_record(run, config, plain, context, source, detail or not in_sweep)
         else:
+            from rnnexp.forward_task import forward_and_record
+
             result = forward_and_record(run, config, plain, context, detail or not in_sweep, detail)
     report(recorder, run, result, config, context)
     return result
@@ -127,8 +161,12 @@ def report(recorder, run: RunRecord, result, config: Config, context: JobContext
     trained = config.task is Task.train
     if run.start.parent_id:
         where = point_number(context.number, sweep_points(context.sweep_dir).count)
+        if config.task is Task.generate:  # the generated text is all it has
+            say(point_line(where, run.start.name, {}, url, generated=result))
+            return
         checks = (result.forward if trained else result).checks
-        say(point_line(where, run.start.name, checks, url, result.final if trained else None))
+        say(point_line(where, run.start.name, checks, url, result.final if trained else None,
+                       result.generated if trained else None))
         return
     say(f"Recorded run '{run.start.name}' ({run.run_id}) in experiment '{recorder.experiment_name}' "
         f"at {recorder.tracking_uri}: {url}")
@@ -137,79 +175,3 @@ def report(recorder, run: RunRecord, result, config: Config, context: JobContext
     note = ui_note(recorder.tracking_uri)
     if note:
         say(note)
-
-
-def forward_and_record(run: RunRecord, config: Config, plain: dict, context: JobContext, show: bool = True,
-                       tensors: bool = True):
-    """The lesson's forward pass, checked, printed (if `show`; with the
-    tensors if `tensors`) and recorded in `run`."""
-    from rnnexp.core.forward import run_forward
-    from rnnexp.record.console import describe
-
-    result = run_forward(config)
-    if show:
-        say(describe(result, tensors))
-    record_forward(run, result, config, plain, context)
-    return result
-
-
-def record_forward(run: RunRecord, result, config: Config, plain: dict, context: JobContext) -> None:
-    """Records a checked forward result: its files, the pictures to draw,
-    the job's .hydra folder, the metrics and tags; then raises CheckFailed if
-    a check exceeded its tolerance (the FAILED run keeps its numbers)."""
-    from rnnexp.core.checks import raise_for_failures
-    from rnnexp.record.forward_files import table_inputs, write_forward_files, write_states_table
-
-    lengths = result.encoded.lengths
-    write_forward_files(run.folder, result.tensors, lengths, result.weights, OmegaConf.to_yaml(plain))
-    run.render(write_states_table, *table_inputs(result.sequences, result.tensors["outputs"], lengths))
-    if config.plots.enabled:
-        from rnnexp.record.plots import write_state_plots
-
-        shown = config.plots.max_sequences  # a plot draws the first few sequences: only those are handed over
-        cell_states = result.reference.get("cell_states")
-        run.render(write_state_plots, list(result.sequences), lengths, result.tensors["outputs"][:shown],
-                   None if cell_states is None else cell_states[:shown], shown, under="plots")
-    if context.hydra_dir:
-        run.add_folder(context.hydra_dir, ".hydra")
-    run.log_metrics(result.metrics)
-    run.set_tags({t.SHAPES_TAG: json.dumps(result.shapes), **length_tags(lengths)})
-    raise_for_failures(result.check_errors)
-
-
-def length_tags(lengths) -> Dict[str, str]:
-    """Each sequence's own length, as tags: `rnnexp.lengths` (a JSON list, cut
-    like a param if long; tensors/lengths.npy has them all) and `rnnexp.ragged`."""
-    lengths = [int(n) for n in lengths]
-    return {t.LENGTHS_TAG: param_value(lengths), t.RAGGED_TAG: str(len(set(lengths)) > 1).lower()}
-
-
-def train_and_record(run: RunRecord, config: Config, plain: dict, context: JobContext, show: bool = True):
-    """Trains the model `config` describes, prints (if `show`) and records it in `run`:
-    what training adds (curves, predictions, final scores, the model), then
-    the trained RNN as a forward run (`record_forward`)."""
-    from rnnexp.core.training import train
-    from rnnexp.record.console import MAX_PREDICTIONS, describe_training
-    from rnnexp.record.training_files import write_loss_curve, write_training_tables
-    from rnnexp.tracking.keras_model import save_keras_model
-
-    started = time.perf_counter()
-    result = train(config)
-    seconds = time.perf_counter() - started
-    if show:
-        say(describe_training(result, seconds))
-    epochs = len(result.history["loss"])
-    write_training_tables(run.folder, result.input_texts, result.target_texts, result.predictions, result.history)
-    if config.plots.enabled:
-        run.render(write_loss_curve, result.history,
-                   f"{config.rnn.value} {config.api.value}, hidden_size={config.hidden_size}")
-    run.log_series(result.history, first_step=1)
-    # At the last epoch's step, so that they are linked to the model logged with that step.
-    run.log_metrics({"train.final_loss": result.final["loss"], "train.final_accuracy": result.final["accuracy"],
-                     "train.seconds": seconds}, step=epochs)
-    run.set_tags({t.PREDICTED_TAG.format(i): text[:t.MAX_TAG_CHARS]
-                  for i, text in enumerate(result.predictions[:MAX_PREDICTIONS])})
-    run.log_model(save_keras_model(run.model_folder(), result.keras_model, len(config.data.vocab), step=epochs))
-    record_forward(run, result.forward, config, plain, context)
-    return result
-

@@ -1,7 +1,10 @@
 """The typed config.
 
 - `schema`: the dataclasses that say what a run is, each checking its own
-  values; standard library only, so every layer may import it;
+  values (with `value_checks`, the checks of single values); standard
+  library only, so every layer may import it;
+- `text_file`: reading and checking `data.text_file` (standard library only),
+  so that a bad file is a ConfigError before TensorFlow loads;
 - `compose`: the schema registered with Hydra, the shipped YAML
   (`rnnexp/conf/`), and `compose()`/`to_config()` from overrides to a `Config`;
 - `job_context`: what a running Hydra job knows of itself (its overrides,

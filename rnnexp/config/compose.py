@@ -14,6 +14,7 @@ from typing import Sequence
 from omegaconf import DictConfig, OmegaConf
 
 from rnnexp.config.schema import Config
+from rnnexp.config.text_file import resolved
 
 CONFIG_MODULE = "rnnexp.conf"
 CONFIG_PATH = f"pkg://{CONFIG_MODULE}"  # rnnexp/conf/, shipped in the package
@@ -30,7 +31,8 @@ def register_schema() -> None:
 
 
 def to_config(cfg: DictConfig) -> Config:
-    """A job's composed config as a `Config`, resolved and checked.
+    """A job's composed config as a `Config`, resolved and checked, its text
+    file (`data.text_file`) too (rnnexp.config.text_file).
 
     Args:
         cfg: what Hydra composed (with or without its `hydra` node), or a
@@ -42,12 +44,12 @@ def to_config(cfg: DictConfig) -> Config:
             interpolation cannot be resolved.
     """
     if isinstance(cfg, Config):
-        return cfg
+        return resolved(cfg)
     if "hydra" in cfg:
         cfg = OmegaConf.masked_copy(cfg, [key for key in cfg if key != "hydra"])
     if OmegaConf.get_type(cfg) is not Config:  # a config composed without the schema first
         cfg = OmegaConf.merge(OmegaConf.structured(Config), cfg)
-    return OmegaConf.to_object(cfg)
+    return resolved(OmegaConf.to_object(cfg))
 
 
 def compose_hydra(overrides: Sequence[str] = (), return_hydra_config: bool = False) -> DictConfig:

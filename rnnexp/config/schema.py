@@ -17,6 +17,17 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import List, Optional, Sequence
 
+from rnnexp.config.value_checks import (  # noqa: F401
+    check_data,
+    check_fraction,
+    check_over_vocab,
+    check_positive_int,
+    check_trainable,
+    check_vocab,
+    check_windows,
+    text_vocab,
+    validation_start,
+)
 from rnnexp.errors import ConfigError
 
 # OmegaConf's marker for a value the composed config must give (omegaconf.MISSING).
@@ -42,59 +53,95 @@ class Task(str, Enum):
     """What a run does with the configured RNN."""
 
     forward = "forward"  # the lesson's forward pass: build the seeded RNN, run it once
-    train = "train"  # learn to predict each next character (rnnexp.core.training)
-
-
-def check_positive_int(key: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ConfigError(key, value, "a positive integer")
-
-
-def check_data(vocab: Sequence[str], sequences: Sequence[str]) -> None:
-    """Raises ConfigError unless `vocab` is a non-empty list of distinct
-    single characters and every sequence a non-empty string over it."""
-    if len(vocab) == 0:
-        raise ConfigError("data.vocab", list(vocab), "a non-empty list of single characters")
-    seen = {}
-    for index, token in enumerate(vocab):
-        if not isinstance(token, str) or len(token) != 1:
-            raise ConfigError(f"data.vocab[{index}]", token, "a single character",
-                              f"tokens are one character each; got {len(str(token))} characters")
-        if token in seen:
-            raise ConfigError(f"data.vocab[{index}]", token, "distinct tokens",
-                              f"{token!r} is also data.vocab[{seen[token]}]")
-        seen[token] = index
-    if len(sequences) == 0:
-        raise ConfigError("data.sequences", list(sequences), "a non-empty list of strings")
-    for row, sequence in enumerate(sequences):
-        if not isinstance(sequence, str) or len(sequence) == 0:
-            raise ConfigError(f"data.sequences[{row}]", sequence, "a non-empty string")
-        for position, char in enumerate(sequence):
-            if char not in seen:
-                raise ConfigError(f"data.sequences[{row}]", sequence, f"characters from data.vocab {list(vocab)}",
-                                  f"character {char!r} at position {position} is not in the vocabulary")
-
-
-def check_trainable(sequences: Sequence[str]) -> None:
-    """Raises ConfigError unless every sequence has a next character to learn."""
-    for row, sequence in enumerate(sequences):
-        if len(sequence) < 2:
-            raise ConfigError(f"data.sequences[{row}]", sequence, "at least 2 characters for task=train",
-                              "the inputs are a sequence's characters [:-1] and the targets its characters [1:]")
+    train = "train"  # learn to predict each next character (rnnexp.core.training), then generate
+    generate = "generate"  # generate text with a model an earlier run logged (generate.model_uri)
 
 
 @dataclass
 class DataConfig:
     # Single-character tokens; a token's one-hot position is its index here.
-    vocab: List[str] = MISSING
-    # Strings over the vocabulary, one per batch row; shorter ones are padded and masked.
-    sequences: List[str] = MISSING
+    # null with data.text_file: the file's distinct characters, sorted (text_vocab).
+    vocab: Optional[List[str]] = MISSING
+    # Strings over the vocabulary, one per batch row; shorter ones are padded and
+    # masked. null with data.text_file (the option data=text).
+    sequences: Optional[List[str]] = MISSING
+    # A UTF-8 text file (relative to the folder rnnexp runs in) to train on,
+    # cut into windows; rnnexp.config.text_file reads and checks it.
+    text_file: Optional[str] = None
+    window: Optional[int] = None  # steps per training sequence, with text_file
+    stride: int = 1  # characters between the starts of two windows
+    val_fraction: float = 0.0  # the last part of the text held out for validation
 
     def check(self) -> None:
+        check_positive_int("data.stride", self.stride)
+        check_fraction("data.val_fraction", self.val_fraction)
+        if self.text_file is not None:
+            self.check_text_settings()
+            return
+        if self.val_fraction:
+            raise ConfigError("data.val_fraction", self.val_fraction, "0 without data.text_file",
+                              "validation holds out the last part of a text file")
+        if self.sequences is None:
+            raise ConfigError("data.text_file", None, "the path of a UTF-8 text file",
+                              "data.sequences is null (data=text): give data.text_file=PATH, or sequences")
         for key, value in (("data.vocab", self.vocab), ("data.sequences", self.sequences)):
-            if value == MISSING:
+            if value == MISSING or value is None:
                 raise ConfigError(key, value, "a list", "none given: pick a data option (data=hello) or set it")
         check_data(self.vocab, self.sequences)
+
+    def check_text_settings(self) -> None:
+        """The settings of a text file; its contents are checked where it is
+        read (rnnexp.config.text_file)."""
+        if not isinstance(self.text_file, str) or not self.text_file.strip() or self.text_file == MISSING:
+            raise ConfigError("data.text_file", self.text_file, "the path of a UTF-8 text file",
+                              "none given" if self.text_file == MISSING else "")
+        if self.sequences not in (None, MISSING):
+            raise ConfigError("data.sequences", self.sequences, "null with data.text_file",
+                              "train on sequences or on a text file; pick data=text for a text file: "
+                              "it sets data.sequences and data.vocab to null")
+        if self.window is None:
+            raise ConfigError("data.window", None, "a positive integer with data.text_file",
+                              "the steps of each training sequence cut from the text")
+        check_positive_int("data.window", self.window)
+        if self.vocab not in (None, MISSING):
+            check_vocab(self.vocab)
+
+
+@dataclass
+class GenerateConfig:
+    """Free-running generation: after `task=train`, or by `task=generate` from
+    the model an earlier run logged. The prompt is fed in, then each
+    generated character is fed back with the recurrent state carried
+    (rnnexp.core.generation)."""
+
+    # Characters over the vocabulary to start from; null: the first character
+    # of the first sequence (or of the text file).
+    prompt: Optional[str] = None
+    length: int = 20  # characters to add after the prompt
+    temperature: float = 0.0  # 0: the most probable character; > 0: sample from softmax(logits / T)
+    # task=generate: the logged model, models:/<model id> or runs:/<run id>/<path>.
+    model_uri: Optional[str] = None
+
+    def check(self, task: "Task") -> None:
+        check_positive_int("generate.length", self.length)
+        if self.prompt is not None and (not isinstance(self.prompt, str) or not self.prompt):
+            raise ConfigError("generate.prompt", self.prompt, "a non-empty string, or null for the default")
+        temperature = self.temperature
+        if (isinstance(temperature, bool) or not isinstance(temperature, (int, float))
+                or not math.isfinite(temperature) or temperature < 0):
+            raise ConfigError("generate.temperature", temperature, "a finite number >= 0")
+        uri = self.model_uri
+        if task is Task.generate and not (isinstance(uri, str) and uri.startswith(("models:/", "runs:/"))):
+            raise ConfigError("generate.model_uri", uri, "a logged model's URI, models:/<model id> or "
+                              "runs:/<run id>/<path>", "task=generate generates with a model an earlier run logged")
+        if task is not Task.generate and uri is not None:
+            raise ConfigError("generate.model_uri", uri, "null unless task=generate",
+                              "task=train generates with the model it trains")
+
+    def check_prompt(self, vocab: Sequence[str], vocab_name: str = "data.vocab") -> None:
+        """Raises ConfigError unless the prompt (if given) is over `vocab`."""
+        if self.prompt is not None:
+            check_over_vocab("generate.prompt", self.prompt, vocab, vocab_name)
 
 
 # train.optimizer option -> Keras optimizer class name (rnnexp.core.next_char builds it).
@@ -162,6 +209,8 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     # Used by task=train only; a forward run neither checks nor records them.
     train: TrainConfig = field(default_factory=TrainConfig)
+    # Used by task=train and task=generate.
+    generate: GenerateConfig = field(default_factory=GenerateConfig)
     mlflow: MlflowConfig = field(default_factory=MlflowConfig)
     plots: PlotsConfig = field(default_factory=PlotsConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
@@ -181,7 +230,17 @@ class Config:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise ConfigError("seed", self.seed, "an integer")
         self.plots.check()
+        if self.task is Task.generate:  # the model, its vocabulary and data are the source run's
+            self.generate.check(self.task)
+            return
         self.data.check()
+        if self.task is Task.forward and self.data.text_file is not None:
+            raise ConfigError("data.text_file", self.data.text_file, "null for task=forward",
+                              "a text file is cut into windows to train on: task=train")
         if self.task is Task.train:
             self.train.check()
-            check_trainable(self.data.sequences)
+            if self.data.text_file is None:
+                check_trainable(self.data.sequences)
+            self.generate.check(self.task)
+            if self.data.vocab not in (None, MISSING):
+                self.generate.check_prompt(self.data.vocab)

@@ -80,6 +80,40 @@ def fit(model, inputs: np.ndarray, targets: np.ndarray, mask: np.ndarray, epochs
     return history
 
 
+def fit_batches(model, batches, validation, epochs: int) -> Dict[str, list]:
+    """Trains `model` for `epochs` passes over `batches` with `model.fit` (an
+    epoch of a text file is many batches, so fit's set-up per epoch is small),
+    scoring `validation` after each epoch.
+
+    Args:
+        batches, validation: keras.utils.PyDataset of (inputs (b, W, V), targets
+            (b, W)) (rnnexp.core.window_batches); validation may be None.
+
+    Returns:
+        {"loss": [...], "accuracy": [...]} and, with validation, "val_loss" and
+        "val_accuracy": one value per epoch, as Keras reports them.
+    """
+    # shuffle=False: the batches shuffle their windows themselves, from the run's
+    # seed; Keras would also reorder whole batches with Python's `random`.
+    history = model.fit(batches, validation_data=validation, epochs=epochs, shuffle=False, verbose=0).history
+    names = ["loss", "accuracy"] + (["val_loss", "val_accuracy"] if validation is not None else [])
+    return {name: [float(value) for value in history[name]] for name in names}
+
+
+def evaluate_batches(model, batches) -> Dict[str, float]:
+    """Cross-entropy and accuracy of `model` over every batch (all steps real),
+    in NumPy from its predictions, one batch at a time."""
+    loss, correct, steps = 0.0, 0, 0
+    for number in range(len(batches)):
+        inputs, targets = batches[number]
+        probabilities = predict(model, inputs)
+        picked = np.take_along_axis(probabilities, targets[..., None], axis=-1)[..., 0]
+        loss += float(-np.log(np.clip(picked, 1e-7, 1.0)).sum())
+        correct += int((probabilities.argmax(axis=-1) == targets).sum())
+        steps += targets.size
+    return {"loss": loss / steps, "accuracy": correct / steps}
+
+
 def predict(model, inputs: np.ndarray) -> np.ndarray:
     """The model's next-character probabilities (B, T, V) for `inputs` (B, T, V)."""
     return np.asarray(model.predict_on_batch(inputs), dtype=np.float32)

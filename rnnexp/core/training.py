@@ -7,11 +7,14 @@ in and out: a `Config` in, a `TrainResult` out; no Hydra, no MLflow, no files.
     result.predictions  # ["ihello"]
 
 For each sequence the inputs are its characters [:-1] and the targets its
-characters [1:]: from "hihell" the model learns to say "ihello".
+characters [1:]: from "hihell" the model learns to say "ihello". A text file
+(`data.text_file`) is cut into windows instead (rnnexp.core.text_windows),
+streamed to Keras a batch at a time, its last part held out for validation.
+Then the trained model generates text (rnnexp.core.generation).
 """
 
 from dataclasses import dataclass
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -19,6 +22,8 @@ from rnnexp.config.schema import Config, check_trainable
 from rnnexp.core import keras_rnn, next_char
 from rnnexp.core.encoding import Encoded, one_hot
 from rnnexp.core.forward import ForwardResult, check_forward, run_layer
+from rnnexp.core.generation import generate
+from rnnexp.core.text_windows import text_data
 
 
 @dataclass(frozen=True)
@@ -68,12 +73,22 @@ def scores(probabilities: np.ndarray, targets: np.ndarray, mask: np.ndarray) -> 
     return {"loss": float(loss), "accuracy": float(accuracy)}
 
 
+# A text file's first windows are the sequences a training run predicts, prints
+# and records as its forward run.
+SHOWN_WINDOWS = 8
+
+
 @dataclass
 class TrainResult:
     config: Config  # what was trained, and how (config.train)
-    data: NextCharData
-    history: Dict[str, List[float]]  # "loss", "accuracy": one value per epoch
-    final: Dict[str, float]  # "loss", "accuracy" of the trained model on the training data
+    # The sequences predicted and recorded: config.data.sequences, or a text
+    # file's first SHOWN_WINDOWS windows with their next character (W + 1 each).
+    sequences: List[str]
+    data: NextCharData  # of `sequences`
+    # "loss", "accuracy" (and for a text file with data.val_fraction "val_loss",
+    # "val_accuracy"): one value per epoch
+    history: Dict[str, List[float]]
+    final: Dict[str, float]  # "loss", "accuracy" of the trained model on all the training data
     probabilities: np.ndarray  # (B, T-1, V) the trained model's next-character probabilities
     predictions: List[str]  # the most probable next characters, one string per sequence
     # The trained RNN layer run once more on the inputs and checked, as a
@@ -82,32 +97,71 @@ class TrainResult:
     # the trained kernel, recurrent_kernel, bias.
     forward: ForwardResult
     keras_model: object  # the trained keras.Model: (None, None, V) -> (None, None, V)
+    generated: str  # generate.prompt and generate.length characters the trained model generated
+    # A text file's window counts, {"train": ..., "validation": ...}; None for sequences.
+    window_counts: Optional[Dict[str, int]] = None
 
     @property
     def input_texts(self) -> List[str]:
-        return list(self.forward.sequences)
+        return [s[:-1] for s in self.sequences]
 
     @property
     def target_texts(self) -> List[str]:
-        return [s[1:] for s in self.config.data.sequences]
+        return [s[1:] for s in self.sequences]
 
 
-def train(config: Config) -> TrainResult:
-    """Builds the seeded model, trains it as `config.train` says, and reads
-    back what it learned."""
-    vocab, settings = config.data.vocab, config.train
-    data = next_char_data(vocab, config.data.sequences)
+def train(config: Config, text: Optional[str] = None) -> TrainResult:
+    """Builds the seeded model, trains it as `config.train` says, reads back
+    what it learned and generates text with it as `config.generate` says.
+
+    Args:
+        config: checked; with `data.text_file`, resolved by
+            rnnexp.config.compose.to_config (its `data.vocab` known).
+        text: the text of `data.text_file` (rnnexp.config.text_file.read_text);
+            core reads no files.
+    """
+    vocab, settings, windows = config.data.vocab, config.train, None
+    if config.data.text_file is not None:
+        if text is None:
+            raise ValueError("train: config.data.text_file is set; pass its text (rnnexp.config.text_file.read_text)")
+        windows = text_data(text, vocab, config.data.window, config.data.stride, config.data.val_fraction)
+        sequences = windows.train.texts(vocab, SHOWN_WINDOWS)
+    else:
+        sequences = list(config.data.sequences)
+    data = next_char_data(vocab, sequences)
     inputs, mask = data.encoded.inputs, data.encoded.mask
     next_char.enable_determinism()
     layer = keras_rnn.build_rnn(config.api, config.rnn, config.hidden_size, config.seed)
     classifier = next_char.build_next_char_model(layer, len(vocab), settings.optimizer, settings.learning_rate)
-    history = next_char.fit(classifier, inputs, data.targets, mask, settings.epochs, settings.batch_size,
-                            config.seed)
+    if windows is None:
+        history = next_char.fit(classifier, inputs, data.targets, mask, settings.epochs, settings.batch_size,
+                                config.seed)
+    else:
+        history, final = fit_windows(classifier, windows, len(vocab), settings.epochs, settings.batch_size,
+                                     config.seed)
     probabilities = next_char.predict(classifier, inputs)
-    forward = run_layer(config, layer, [s[:-1] for s in config.data.sequences], data.encoded)
+    if windows is None:
+        final = scores(probabilities, data.targets, mask)
+    forward = run_layer(config, layer, [s[:-1] for s in sequences], data.encoded)
+    wanted = config.generate
+    generated = generate(classifier, vocab, wanted.prompt or sequences[0][0], wanted.length, wanted.temperature,
+                         config.seed)
     return TrainResult(
-        config=config, data=data, history=history,
-        final=scores(probabilities, data.targets, mask), probabilities=probabilities,
-        predictions=decode_predictions(vocab, probabilities, data.encoded.lengths),
-        forward=check_forward(forward), keras_model=classifier,
+        config=config, sequences=sequences, data=data, history=history, final=final,
+        probabilities=probabilities, predictions=decode_predictions(vocab, probabilities, data.encoded.lengths),
+        forward=check_forward(forward), keras_model=classifier, generated=generated,
+        window_counts=None if windows is None else {
+            "train": windows.train.count, "validation": 0 if windows.validation is None else windows.validation.count},
     )
+
+
+def fit_windows(model, windows, vocab_size: int, epochs: int, batch_size: int, seed: int):
+    """Trains on a text's windows (rnnexp.core.text_windows.TextData), a batch
+    at a time, shuffled each epoch from `seed`; returns (history, the final
+    loss and accuracy over all the training windows)."""
+    from rnnexp.core.window_batches import WindowBatches
+
+    validation = None if windows.validation is None else WindowBatches(windows.validation, vocab_size, batch_size)
+    history = next_char.fit_batches(model, WindowBatches(windows.train, vocab_size, batch_size, seed), validation,
+                                    epochs)
+    return history, next_char.evaluate_batches(model, WindowBatches(windows.train, vocab_size, batch_size))

@@ -3,6 +3,7 @@ artifact layout, docs/artifacts.md), its pictures and what it prints.
 
 - `forward_files`: shapes, tensors, weights, config and the states table;
 - `training_files`: a training run's tables and loss curve;
+- `generated_text`: generated.txt and its printout;
 - `plots`, `state_figure`: the state plot of a run, the summary of a sweep;
 - `comparison`: the table of a set of runs (a sweep's, or `rnnexp.compare`'s);
 - `console`: the lesson's printout of a run.

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Dict, List, Mapping, Sequence
 
 from rnnexp.core.checks import TOLERANCES
-from rnnexp.tracking.tags import SHAPES_TAG
+from rnnexp.tracking.tags import GENERATED_TAG, SHAPES_TAG
 
 SHAPE_ORDER = ("inputs", "outputs", "state_h", "state_c")
 
@@ -41,8 +41,8 @@ def compare_table(runs: Sequence[Mapping]):
 
     Returns:
         Columns name, run_id, the varying params, shape.*, check.*, the other
-        metrics, status. A value a run lacks is empty (NaN). `attrs["params"]`
-        names the param columns.
+        metrics, `generated` (the text, if any run generated), status. A
+        value a run lacks is empty (NaN). `attrs["params"]` names the param columns.
     """
     import pandas as pd
 
@@ -50,10 +50,13 @@ def compare_table(runs: Sequence[Mapping]):
     shapes = [column for column in (f"shape.{n}" for n in SHAPE_ORDER)
               if any(column in shape_cells(run) for run in runs)]
     metrics = sorted({key for run in runs for key in run["metrics"]}, key=lambda k: (not k.startswith("check."), k))
-    columns = ["name", "run_id", *params, *shapes, *metrics, "status"]
+    generated = ["generated"] if any(GENERATED_TAG in run["tags"] for run in runs) else []  # the text per point
+    columns = ["name", "run_id", *params, *shapes, *metrics, *generated, "status"]
     rows = []
     for run in runs:
         row = {"name": run["name"], "run_id": run["run_id"], "status": run["status"]}
+        if GENERATED_TAG in run["tags"]:
+            row["generated"] = run["tags"][GENERATED_TAG]
         row.update({key: run["params"][key] for key in params if key in run["params"]})
         row.update(shape_cells(run))
         row.update(run["metrics"])
@@ -71,6 +74,7 @@ NARROW_EXTRAS = ("train.final_accuracy", "generated")  # shown after the checks 
 # Dropped from the narrow view, in this order, while it is wider than asked.
 DROP_ORDER = ("shape.inputs", "shape.outputs", "shape.state_h", "shape.state_c", "run_id")
 MAX_NAME = 40  # characters of a run's name in the narrow view
+MAX_GENERATED = 24  # and of a generated text
 
 
 def narrow_table(table, width: int):
@@ -88,6 +92,9 @@ def narrow_table(table, width: int):
     extras = [column for column in NARROW_EXTRAS if column in table]
     view = table[["name", "run_id", *params, *shapes, *checks, *extras, "status"]].copy()
     view["run_id"] = view["run_id"].astype(str).str[:8]
+    if "generated" in view:
+        view["generated"] = [text if not isinstance(text, str) or len(text) <= MAX_GENERATED
+                             else text[:MAX_GENERATED - 1] + "…" for text in view["generated"]]
     cut = [name if len(name) <= MAX_NAME else name[:MAX_NAME - 1] + "…" for name in names]
     view["name"] = [name.ljust(max(map(len, cut))) for name in cut]  # shown left-aligned
     view = view.rename(columns=SHORT_NAMES)

@@ -15,6 +15,7 @@ from typing import Mapping, Optional
 SUMMARY_THRESHOLD = 200
 # Epochs printed for a training run, spread evenly from the first to the last.
 PRINTED_EPOCHS = 8
+MAX_GENERATED = 40  # characters of a generated text in a sweep point's line
 # Predictions printed (and tagged, rnnexp.tracking.tags) at most.
 MAX_PREDICTIONS = 32
 
@@ -44,15 +45,18 @@ def point_number(number: Optional[int], count: Optional[int]) -> str:
 
 
 def point_line(where: str, name: str, checks: Mapping[str, float], url: str,
-               final: Optional[Mapping[str, float]] = None) -> str:
+               final: Optional[Mapping[str, float]] = None, generated: Optional[str] = None) -> str:
     """A sweep point's line: "[3/6] name: ref 1e-07, parity 0, last 0; <url>".
 
     Args:
         where: the point's `point_number`.
         final: a training run's final scores (loss, accuracy): its accuracy is shown first.
+        generated: the text a run generated, shown (cut to MAX_GENERATED characters) after the checks.
     """
     scores = [f"accuracy {final['accuracy']:.3f}"] if final else []
     scores += [f"{CHECK_LABELS.get(key, key)} {value:.2g}" for key, value in checks.items()]
+    if generated is not None:
+        scores.append(f"generated {_cut(generated, MAX_GENERATED)!r}")
     return f"{where} {name}: {', '.join(scores)}; {url}".strip()
 
 
@@ -92,10 +96,15 @@ def describe_training(result, seconds: float) -> str:
     lines = [
         f"rnnexp: training {_model_line(config)}: {settings.optimizer} learning_rate={settings.learning_rate}, "
         f"{settings.epochs} epochs, batch_size={settings.batch_size}",
-        f"vocab {list(config.data.vocab)}; {len(config.data.sequences)} sequence(s); "
+        f"vocab {list(config.data.vocab)}; {len(result.sequences)} sequence(s); "
         f"inputs {list(result.data.encoded.inputs.shape)}",
     ]
-    lines += [f"  epoch {i + 1:>5}: loss {history['loss'][i]:.4f}  accuracy {history['accuracy'][i]:.4f}"
+    if result.window_counts is not None:  # a text file: the sequences shown are its first windows
+        data = config.data
+        lines.append(f"text {data.text_file}: {result.window_counts['train']} training and "
+                     f"{result.window_counts['validation']} validation windows of {data.window} steps, "
+                     f"stride {data.stride}; the first {len(result.sequences)} shown")
+    lines += [f"  epoch {i + 1:>5}: " + "  ".join(f"{name} {values[i]:.4f}" for name, values in history.items())
               for i in shown]
     lines.append(f"trained in {seconds:.1f} s; final loss {result.final['loss']:.4f}, "
                  f"accuracy {result.final['accuracy']:.4f}")
@@ -105,6 +114,10 @@ def describe_training(result, seconds: float) -> str:
         verdict = "ok" if predicted == target else f"target {target}"
         lines.append(f"  {text} -> {predicted}  ({verdict})")
     return "\n".join(lines)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _short(items: list, limit: int = 8) -> str:

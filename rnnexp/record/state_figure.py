@@ -99,8 +99,9 @@ class StateFigure:
             picture.set_clim(-limit, limit)
             heat.set_xlim(-0.5, self.columns - 0.5)
             heat.set_ylim(units - 0.5, -0.5)
+            # y=1.0: where matplotlib would put it (no ticks on top), but without measuring the axes
             heat.set_title(f"{label}: colour blue {-limit:.3g}, white 0, red {limit:.3g}", fontsize=FONT + 1,
-                           loc="left", y=1.0)  # where matplotlib would put it (no ticks on top), but without measuring the axes
+                           loc="left", y=1.0)
             heat.set_yticks(sorted({int(u) for u in np.linspace(0, units - 1, min(units, 5))}))
             for unit, line in enumerate(lines):
                 line.set_visible(unit < units)

@@ -1,8 +1,8 @@
 """Writes what a training run adds to a forward run's files, into one folder:
 
     tables/predictions.csv    one row per sequence: input, target, predicted, correct steps
-    tables/history.csv        epoch, loss, accuracy
-    plots/loss_curve.png      loss (log scale) and accuracy per epoch
+    tables/history.csv        epoch, loss, accuracy (and val_loss, val_accuracy)
+    plots/loss_curve.png      loss (log scale) and accuracy per epoch (and validation's)
 
 Paths are fixed names, never built from config text.
 """
@@ -38,9 +38,14 @@ def plot_history(path: Path, history: Dict[str, List[float]], title: str) -> Pat
     epochs = range(1, len(history["loss"]) + 1)
     figure = new_figure(9, 3.5)
     loss_axes, accuracy_axes = figure.subplots(1, 2)
-    loss_axes.plot(epochs, history["loss"], color="tab:blue")
+    loss_axes.plot(epochs, history["loss"], color="tab:blue", label="training")
     loss_axes.set(xlabel="epoch", ylabel="loss (cross-entropy)", yscale="log", title="loss")
-    accuracy_axes.plot(epochs, history["accuracy"], color="tab:green")
+    accuracy_axes.plot(epochs, history["accuracy"], color="tab:green", label="training")
+    if "val_loss" in history:  # a text file's held-out part, data.val_fraction
+        loss_axes.plot(epochs, history["val_loss"], color="tab:orange", label="validation")
+        accuracy_axes.plot(epochs, history["val_accuracy"], color="tab:red", label="validation")
+        for axes in (loss_axes, accuracy_axes):
+            axes.legend()
     accuracy_axes.set(xlabel="epoch", ylabel="accuracy", ylim=(-0.02, 1.02), title="accuracy")
     for axes in (loss_axes, accuracy_axes):
         axes.grid(alpha=0.3)

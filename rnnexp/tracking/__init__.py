@@ -5,7 +5,7 @@ functions, so that importing these modules costs nothing).
 - `run_record`: a run's record as plain values (start, results, params);
 - `store`: probing and opening a store (client, experiment);
 - `writer`, `keras_model`: writing a record with MLflow's batch calls, a
-  trained model as a LoggedModel;
+  trained model as a LoggedModel (and loading one back for task=generate);
 - `queries`: what is read back (a sweep's points, finished runs);
 - `recorder`, `background`, `worker`, `protocol`: recording in this process,
   or through a worker process that the CLI starts; links into MLflow's UI.

@@ -135,6 +135,12 @@ class RunRecord:
 MAX_PARAM_VALUE = 6000
 MAX_PARAMS_PER_BATCH = 100
 TRUNCATION_MARKER = "...[truncated; full value in config.yaml]"
+GENERATED_MARKER = "...[truncated; full text in generated.txt]"  # the rnnexp.generated tag's
+
+
+def cut(text: str, marker: str = TRUNCATION_MARKER, limit: int = MAX_PARAM_VALUE) -> str:
+    """`text` if it has at most `limit` characters, else its start and `marker`, `limit` in all."""
+    return text if len(text) <= limit else text[: limit - len(marker)] + marker
 
 
 def flatten(node: Mapping[str, Any], prefix: str = "") -> Dict[str, Any]:
@@ -152,10 +158,7 @@ def flatten(node: Mapping[str, Any], prefix: str = "") -> Dict[str, Any]:
 def param_value(value: Any) -> str:
     """A param's string form: JSON for lists (so ["1"] and [1] differ), str
     otherwise, cut to MLflow's limit with a marker that says where the rest is."""
-    text = json.dumps(value) if isinstance(value, (list, tuple)) else ("null" if value is None else str(value))
-    if len(text) > MAX_PARAM_VALUE:
-        text = text[: MAX_PARAM_VALUE - len(TRUNCATION_MARKER)] + TRUNCATION_MARKER
-    return text
+    return cut(json.dumps(value) if isinstance(value, (list, tuple)) else ("null" if value is None else str(value)))
 
 
 def config_params(config: Mapping[str, Any], choices: Mapping[str, str]) -> Dict[str, str]:

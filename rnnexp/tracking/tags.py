@@ -3,6 +3,7 @@ run is, so that `resume=true` can skip a point that already FINISHED: the
 same resolved config (`rnnexp.config_hash`) and the same code
 (`rnnexp.code_version`).
 
+A text-file run also carries its text's hash (`rnnexp.text_hash`).
 The code version is the package version plus a hash of the package's own
 source files, not a git commit: it is exact (an uncommitted edit counts, an
 edit to the README or the tests does not) and it works where there is no git,
@@ -13,7 +14,7 @@ import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Mapping
+from typing import Any, Dict, Mapping, Optional
 
 PARENT_TAG = "mlflow.parentRunId"  # MLflow's own: the UI nests a sweep's points under it
 ROLE_TAG = "rnnexp.role"  # one of the roles below
@@ -28,8 +29,13 @@ JOB_LOG_TAG = "rnnexp.job_log"  # submitit's file with the job's stdout
 JOB_LOG_ERR_TAG = "rnnexp.job_log_err"  # and with its stderr
 MODEL_URI_TAG = "rnnexp.model_uri"  # a trained run's logged model, for mlflow.pyfunc.load_model
 PREDICTED_TAG = "predicted.{}"  # a trained run's predicted next characters, per sequence
+GENERATED_TAG = "rnnexp.generated"  # the text generated (prompt included), cut like a long param
+SOURCE_RUN_TAG = "rnnexp.source_run_id"  # task=generate: the run that logged the model it used
+SOURCE_MODEL_TAG = "rnnexp.source_model_uri"  # task=generate: that model (generate.model_uri)
 CONFIG_HASH_TAG = "rnnexp.config_hash"
+TEXT_HASH_TAG = "rnnexp.text_hash"  # a text-file run's text (data.text_file): resume compares it too
 CODE_VERSION_TAG = "rnnexp.code_version"
+IDENTITY_TAGS = (CONFIG_HASH_TAG, CODE_VERSION_TAG, TEXT_HASH_TAG)  # what resume compares, where a run has it
 
 MAX_TAG_CHARS = 5000  # within MLflow's limit on a tag's value
 NOT_IDENTITY = ("resume", "console")  # config keys that do not change what a run computes
@@ -70,6 +76,10 @@ def code_version() -> str:
     return f"{rnnexp.__version__}+src.{digest.hexdigest()[:12]}"
 
 
-def identity_tags(config: Mapping[str, Any]) -> Dict[str, str]:
-    """The tags that identify a run for resuming."""
-    return {CONFIG_HASH_TAG: config_hash(config), CODE_VERSION_TAG: code_version()}
+def identity_tags(config: Mapping[str, Any], text: Optional[str] = None) -> Dict[str, str]:
+    """The tags that identify a run for resuming; with `text`, the text file's
+    contents too (the config names only its path)."""
+    tags = {CONFIG_HASH_TAG: config_hash(config), CODE_VERSION_TAG: code_version()}
+    if text is not None:
+        tags[TEXT_HASH_TAG] = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return tags
