@@ -8,9 +8,9 @@ import pytest
 
 from rnnexp.config.schema import Config, DataConfig, GenerateConfig, Rnn, Task, TrainConfig
 from rnnexp.core import keras_rnn
-from rnnexp.core.keras_rnn import GRAPH_MIN_STEPS
 from rnnexp.core.encoding import one_hot
 from rnnexp.core.generation import generate, next_index
+from rnnexp.core.keras_rnn import GRAPH_MIN_STEPS
 from rnnexp.core.next_char import build_next_char_model
 
 pytestmark = pytest.mark.slow
@@ -110,7 +110,7 @@ def text_runs():
 
 
 def test_text_training_reports_validation_per_epoch_and_records_its_first_windows(text_runs):
-    text, config, (result, _) = text_runs
+    text, _, (result, _) = text_runs
     assert sorted(result.history) == ["accuracy", "loss", "val_accuracy", "val_loss"]
     assert all(len(values) == 3 and np.isfinite(values).all() for values in result.history.values())
     assert result.history["loss"][-1] < result.history["loss"][0]
