@@ -19,12 +19,14 @@ def train_and_record(run: RunRecord, config: Config, plain: dict, context: JobCo
     trained RNN as a forward run (`record_forward`)."""
     from rnnexp.core.training import train
     from rnnexp.generate_task import record_generated
-    from rnnexp.record.console import MAX_PREDICTIONS, describe_training
+    from rnnexp.record.console import MAX_PREDICTIONS, EpochProgress, describe_training, training_header
     from rnnexp.record.training_files import write_loss_curve, write_training_tables
     from rnnexp.tracking.keras_model import save_keras_model
 
+    if show:
+        say(training_header(config))
     started = time.perf_counter()
-    result = train(config, text)
+    result = train(config, text, EpochProgress(config.train.epochs, lines=show))
     seconds = time.perf_counter() - started
     if show:
         say(describe_training(result, seconds))

@@ -78,3 +78,36 @@ def test_say_prints_without_logging_set_up_and_logs_when_hydra_set_it_up(capsys,
         logger.removeHandler(handler)
         handler.close()
     assert capsys.readouterr().out == "" and (tmp_path / "rnnexp.log").read_text() == "logged line\n"
+
+
+class FakeTerminal:
+    def __init__(self, tty: bool):
+        self.tty, self.text = tty, ""
+
+    def isatty(self) -> bool:
+        return self.tty
+
+    def write(self, text: str) -> None:
+        self.text += text
+
+    def flush(self) -> None:
+        pass
+
+
+def test_epoch_progress_prints_eight_spread_epochs_and_on_a_terminal_a_status_line_it_erases(capsys):
+    from rnnexp.record.console import EpochProgress
+
+    plain = FakeTerminal(tty=False)
+    progress = EpochProgress(300, lines=True, stream=plain)
+    for epoch in range(1, 301):
+        progress(epoch, {"loss": 1.0 / epoch, "accuracy": 0.5})
+    printed = capsys.readouterr().out.splitlines()
+    assert [int(line.split()[1].rstrip(":")) for line in printed] == [1, 44, 86, 129, 172, 215, 257, 300]
+    assert printed[-1] == "  epoch   300: loss 0.0033  accuracy 0.5000" and plain.text == ""  # no status line
+    terminal = FakeTerminal(tty=True)
+    quiet = EpochProgress(3, lines=False, stream=terminal)  # a sweep's point on a terminal
+    for epoch in (1, 2, 3):
+        quiet(epoch, {"loss": 0.5})
+    assert capsys.readouterr().out == ""
+    assert "\r  epoch 1/3: loss 0.5000" in terminal.text and "\r  epoch 3/3: loss 0.5000" in terminal.text
+    assert terminal.text.endswith("\r\033[K")  # erased once training ends

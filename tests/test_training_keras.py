@@ -60,3 +60,13 @@ def test_recorded_weights_are_the_trained_ones(ragged):
     layer = next(layer for layer in ragged.keras_model.layers if isinstance(layer, keras.layers.RNN))
     for variable in layer.weights:
         np.testing.assert_array_equal(variable.numpy(), trained[variable.name])
+
+
+def test_on_epoch_is_told_every_epoch_with_its_scores():
+    seen = []
+    config = Config(task=Task.train, data=DataConfig(vocab=list("hielo"), sequences=["hihello"]),
+                    train=TrainConfig(epochs=4))
+    result = train(config, on_epoch=lambda epoch, logs: seen.append((epoch, dict(logs))))
+    assert [epoch for epoch, _ in seen] == [1, 2, 3, 4]
+    assert [logs["loss"] for _, logs in seen] == result.history["loss"]
+    assert [logs["accuracy"] for _, logs in seen] == result.history["accuracy"]

@@ -43,7 +43,7 @@ def build_next_char_model(layer, vocab_size: int, optimizer: str, learning_rate:
 
 
 def fit(model, inputs: np.ndarray, targets: np.ndarray, mask: np.ndarray, epochs: int,
-        batch_size: int, seed: int) -> Dict[str, list]:
+        batch_size: int, seed: int, on_epoch=None) -> Dict[str, list]:
     """Trains `model` for `epochs` passes over the data.
 
     One `train_on_batch` call per batch rather than `model.fit`, which spends
@@ -58,6 +58,8 @@ def fit(model, inputs: np.ndarray, targets: np.ndarray, mask: np.ndarray, epochs
         epochs: number of passes.
         batch_size: sequences per step.
         seed: for the shuffling.
+        on_epoch: called as on_epoch(epoch (from 1), {"loss": ..., "accuracy": ...})
+            after every epoch, e.g. to show progress; None for nothing.
 
     Returns:
         {"loss": [...], "accuracy": [...]}, one value per epoch: the mean over
@@ -65,7 +67,7 @@ def fit(model, inputs: np.ndarray, targets: np.ndarray, mask: np.ndarray, epochs
     """
     rng = np.random.default_rng(seed)
     history = {"loss": [], "accuracy": []}
-    for _ in range(epochs):
+    for epoch in range(1, epochs + 1):
         order = rng.permutation(len(inputs))
         totals, steps = {"loss": 0.0, "accuracy": 0.0}, 0
         for start in range(0, len(order), batch_size):
@@ -77,10 +79,12 @@ def fit(model, inputs: np.ndarray, targets: np.ndarray, mask: np.ndarray, epochs
             steps += real
         for name, total in totals.items():
             history[name].append(total / steps)
+        if on_epoch is not None:
+            on_epoch(epoch, {name: values[-1] for name, values in history.items()})
     return history
 
 
-def fit_batches(model, batches, validation, epochs: int) -> Dict[str, list]:
+def fit_batches(model, batches, validation, epochs: int, on_epoch=None) -> Dict[str, list]:
     """Trains `model` for `epochs` passes over `batches` with `model.fit` (an
     epoch of a text file is many batches, so fit's set-up per epoch is small),
     scoring `validation` after each epoch.
@@ -88,6 +92,7 @@ def fit_batches(model, batches, validation, epochs: int) -> Dict[str, list]:
     Args:
         batches, validation: keras.utils.PyDataset of (inputs (b, W, V), targets
             (b, W)) (rnnexp.core.window_batches); validation may be None.
+        on_epoch: as in `fit`, with Keras's logs of the epoch.
 
     Returns:
         {"loss": [...], "accuracy": [...]} and, with validation, "val_loss" and
@@ -95,7 +100,10 @@ def fit_batches(model, batches, validation, epochs: int) -> Dict[str, list]:
     """
     # shuffle=False: the batches shuffle their windows themselves, from the run's
     # seed; Keras would also reorder whole batches with Python's `random`.
-    history = model.fit(batches, validation_data=validation, epochs=epochs, shuffle=False, verbose=0).history
+    callbacks = [] if on_epoch is None else [
+        keras_module().callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: on_epoch(epoch + 1, dict(logs)))]
+    history = model.fit(batches, validation_data=validation, epochs=epochs, shuffle=False, verbose=0,
+                        callbacks=callbacks).history
     names = ["loss", "accuracy"] + (["val_loss", "val_accuracy"] if validation is not None else [])
     return {name: [float(value) for value in history[name]] for name in names}
 

@@ -110,7 +110,7 @@ class TrainResult:
         return [s[1:] for s in self.sequences]
 
 
-def train(config: Config, text: Optional[str] = None) -> TrainResult:
+def train(config: Config, text: Optional[str] = None, on_epoch=None) -> TrainResult:
     """Builds the seeded model, trains it as `config.train` says, reads back
     what it learned and generates text with it as `config.generate` says.
 
@@ -119,6 +119,8 @@ def train(config: Config, text: Optional[str] = None) -> TrainResult:
             rnnexp.config.compose.to_config (its `data.vocab` known).
         text: the text of `data.text_file` (rnnexp.config.text_file.read_text);
             core reads no files.
+        on_epoch: called as on_epoch(epoch (from 1), {"loss": ..., ...}) after
+            every epoch, e.g. to show progress (rnnexp.record.console.EpochProgress).
     """
     vocab, settings, windows = config.data.vocab, config.train, None
     if config.data.text_file is not None:
@@ -135,9 +137,9 @@ def train(config: Config, text: Optional[str] = None) -> TrainResult:
     classifier = next_char.build_next_char_model(layer, len(vocab), settings.optimizer, settings.learning_rate)
     if windows is None:
         history = next_char.fit(classifier, inputs, data.targets, mask, settings.epochs, settings.batch_size,
-                                config.seed)
+                                config.seed, on_epoch)
     else:
-        history, final = fit_windows(classifier, windows, len(vocab), settings.epochs, settings.batch_size,
+        history, final = fit_windows(classifier, windows, len(vocab), settings.epochs, settings.batch_size, on_epoch,
                                      config.seed)
     probabilities = next_char.predict(classifier, inputs)
     if windows is None:
@@ -155,7 +157,7 @@ def train(config: Config, text: Optional[str] = None) -> TrainResult:
     )
 
 
-def fit_windows(model, windows, vocab_size: int, epochs: int, batch_size: int, seed: int):
+def fit_windows(model, windows, vocab_size: int, epochs: int, batch_size: int, on_epoch, seed: int):
     """Trains on a text's windows (rnnexp.core.text_windows.TextData), a batch
     at a time, shuffled each epoch from `seed`; returns (history, the final
     loss and accuracy over all the training windows)."""
@@ -163,5 +165,5 @@ def fit_windows(model, windows, vocab_size: int, epochs: int, batch_size: int, s
 
     validation = None if windows.validation is None else WindowBatches(windows.validation, vocab_size, batch_size)
     history = next_char.fit_batches(model, WindowBatches(windows.train, vocab_size, batch_size, seed), validation,
-                                    epochs)
+                                    epochs, on_epoch)
     return history, next_char.evaluate_batches(model, WindowBatches(windows.train, vocab_size, batch_size))

@@ -9,6 +9,7 @@ console, time-stamped in the job's rnnexp.log), else with print (a notebook)."""
 
 import logging
 import sys
+import time
 from typing import Mapping, Optional
 
 # Beyond this many numbers NumPy prints the corners with "..." between.
@@ -87,15 +88,56 @@ def describe(result, tensors: bool = True) -> str:
     return "\n".join(lines)
 
 
+def training_header(config) -> str:
+    """What a training run is about to do: the RNN and the settings."""
+    settings = config.train
+    return (f"rnnexp: training {_model_line(config)}: {settings.optimizer} learning_rate={settings.learning_rate}, "
+            f"{settings.epochs} epochs, batch_size={settings.batch_size}")
+
+
+class EpochProgress:
+    """Shows a training run's progress, called after every epoch (`train`'s
+    `on_epoch`): a line for PRINTED_EPOCHS epochs spread from the first to the
+    last (if `lines`: a single run), and on a terminal a status line that is
+    rewritten in place and erased at the end (not in the job's log).
+
+    Args:
+        epochs: how many epochs the run trains.
+        lines: print the spread epochs' lines (through `say`, so also logged).
+        stream: where the status line goes; it is drawn only if a terminal.
+    """
+
+    def __init__(self, epochs: int, lines: bool = True, stream=None):
+        self.epochs, self.lines = epochs, lines
+        self.stream = stream if stream is not None else sys.stdout
+        self.live = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.printed = {round(i * (epochs - 1) / (PRINTED_EPOCHS - 1)) + 1 for i in range(PRINTED_EPOCHS)}
+        self.drawn_at = 0.0
+
+    def __call__(self, epoch: int, logs: Mapping[str, float]) -> None:
+        scores = "  ".join(f"{name} {float(value):.4f}" for name, value in logs.items())
+        if self.lines and epoch in self.printed:
+            self._erase()
+            say(f"  epoch {epoch:>5}: {scores}")
+        if self.live and (time.monotonic() - self.drawn_at > 0.1 or epoch == self.epochs):
+            self.stream.write(f"\r  epoch {epoch}/{self.epochs}: {scores}\033[K")
+            self.stream.flush()
+            self.drawn_at = time.monotonic()
+        if epoch == self.epochs:
+            self._erase()
+
+    def _erase(self) -> None:
+        if self.live and self.drawn_at:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
 def describe_training(result, seconds: float) -> str:
-    """A training run (rnnexp.core.training.TrainResult): settings, a few
-    epochs, the final scores, the trained RNN's checks, the predictions."""
-    config, settings, history = result.config, result.config.train, result.history
-    epochs = len(history["loss"])
-    shown = sorted({round(i * (epochs - 1) / (PRINTED_EPOCHS - 1)) for i in range(PRINTED_EPOCHS)})
+    """A trained run (rnnexp.core.training.TrainResult), after its epochs
+    (`EpochProgress`): the data, the final scores, the trained RNN's checks,
+    the predictions."""
+    config = result.config
     lines = [
-        f"rnnexp: training {_model_line(config)}: {settings.optimizer} learning_rate={settings.learning_rate}, "
-        f"{settings.epochs} epochs, batch_size={settings.batch_size}",
         f"vocab {list(config.data.vocab)}; {len(result.sequences)} sequence(s); "
         f"inputs {list(result.data.encoded.inputs.shape)}",
     ]
@@ -104,8 +146,6 @@ def describe_training(result, seconds: float) -> str:
         lines.append(f"text {data.text_file}: {result.window_counts['train']} training and "
                      f"{result.window_counts['validation']} validation windows of {data.window} steps, "
                      f"stride {data.stride}; the first {len(result.sequences)} shown")
-    lines += [f"  epoch {i + 1:>5}: " + "  ".join(f"{name} {values[i]:.4f}" for name, values in history.items())
-              for i in shown]
     lines.append(f"trained in {seconds:.1f} s; final loss {result.final['loss']:.4f}, "
                  f"accuracy {result.final['accuracy']:.4f}")
     lines += [f"{name} = {value:.3g}" for name, value in result.forward.checks.items()]
