@@ -34,11 +34,8 @@ def run_name(overrides, swept=()) -> str:
         overrides: the job's overrides, in the order typed.
         swept: the keys that vary across the job's sweep, in the order typed.
     """
-    def key(item: str) -> str:
-        return item.lstrip("+~").split("=")[0]
-
-    named = [item for item in overrides if key(item).split(".")[0] not in t.NOT_IDENTITY]
-    values = [item.split("=", 1)[1] for name in swept for item in named if key(item) == name and "=" in item]
+    named = [item for item in overrides if item.lstrip("+~").split("=")[0].split(".")[0] not in t.NOT_IDENTITY]
+    values = [item.split("=", 1)[1] for name in swept for item in named if item.split("=", 1)[0] == name]
     full = ",".join(named) or "default"
     return f"{','.join(values)} ({full})" if values else full
 
@@ -135,21 +132,23 @@ def run_job(cfg):
 
         source = load_source(config)  # a ConfigError (no such model, a prompt off its vocabulary) creates no run
         start = with_source(start, source)
+    # A single run prints its whole printout, a sweep's point one line (console.tensors=true: both)
     in_sweep = start.parent_id is not None
-    detail = config.console.tensors if config.console.tensors is not None else not in_sweep
+    tensors = config.console.tensors if config.console.tensors is not None else not in_sweep
+    show = not in_sweep or tensors
     with recorder.run(start) as run:
         if config.task is Task.train:
             from rnnexp.train_task import train_and_record
 
-            result = train_and_record(run, config, plain, context, text, detail)
+            result = train_and_record(run, config, plain, context, text, show)
         elif config.task is Task.generate:
             from rnnexp.generate_task import generate_and_record
 
-            result = generate_and_record(run, config, plain, context, source, detail or not in_sweep)
+            result = generate_and_record(run, config, plain, context, source, show)
         else:
             from rnnexp.forward_task import forward_and_record
 
-            result = forward_and_record(run, config, plain, context, detail or not in_sweep, detail)
+            result = forward_and_record(run, config, plain, context, show, tensors)
     report(recorder, run, result, config, context)
     return result
 

@@ -14,7 +14,8 @@ from rnnexp.tracking.recorder import LOCAL_UI, RecorderBase, ui_address, ui_note
 
 
 def test_swept_keys_are_those_whose_value_varies_in_the_order_typed():
-    points = [["hidden_size=4", f"rnn={r}", f"api={a}"] for r, a in itertools.product(("lstm", "gru"), ("cell", "layer"))]
+    points = [["hidden_size=4", f"rnn={r}", f"api={a}"]
+              for r, a in itertools.product(("lstm", "gru"), ("cell", "layer"))]
     assert swept_keys(points) == ["rnn", "api"]
     assert swept_keys([["hidden_size=4"]]) == [] and swept_keys([]) == []
 
@@ -29,6 +30,8 @@ def test_a_sweep_point_is_named_by_its_swept_values_first_and_stays_distinct_whe
     assert old_style[0] == "rnn=simple_rnn,api=cell,hidden_size=4"
     assert len({name[:16] for name in old_style}) < len(names)  # what the UI would have shown alike
     assert run_name(["hidden_size=8", "console.tensors=true", "resume=true"], ["hidden_size"]) == "8 (hidden_size=8)"
+    added = [["+extra=1", "hidden_size=4"], ["+extra=2", "hidden_size=4"]]  # a key added with +, swept
+    assert swept_keys(added) == ["+extra"] and run_name(added[1], swept_keys(added)) == "2 (+extra=2,hidden_size=4)"
 
 
 def test_a_point_line_says_where_the_point_is_its_checks_and_its_link():

@@ -51,3 +51,9 @@ def test_console_tensors_asks_for_the_tensors_in_a_sweep_and_for_none_in_a_singl
     assert "outputs: shape" not in single.stdout and "check.reference_max_abs_err = " in single.stdout
     (log,) = tmp_path.glob("outputs/*/*/rnnexp.log")
     assert "Recorded run 'default'" in log.read_text()  # console.* does not change what a run computes
+
+
+def test_console_tensors_false_still_shows_a_single_training_run(cli):
+    out = cli("task=train", "data=hihello", "train.epochs=5", "console.tensors=false").stdout
+    assert "rnnexp: training layer API" in out and "  epoch     5: " in out and "hihell -> " in out
+    assert "accuracy" in out and "outputs: shape" not in out  # a training run never prints the tensors

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Dict, List, Mapping, Sequence
 
 from rnnexp.core.checks import TOLERANCES
+from rnnexp.record.console import shortened
 from rnnexp.tracking.tags import GENERATED_TAG, SHAPES_TAG
 
 SHAPE_ORDER = ("inputs", "outputs", "state_h", "state_c")
@@ -87,15 +88,16 @@ def narrow_table(table, width: int):
         return table
     names = table["name"].astype(str)
     params = [key for key in table.attrs.get("params", []) if not all(f"{key}=" in name for name in names)]
-    shapes = [column for column in DROP_ORDER[:-1] if column in table and table[column].nunique(dropna=False) > 1]
+    shapes = [column for column in (f"shape.{n}" for n in SHAPE_ORDER)
+              if column in table and table[column].nunique(dropna=False) > 1]
     checks = [column for column in table.columns if column.startswith("check.")]
     extras = [column for column in NARROW_EXTRAS if column in table]
     view = table[["name", "run_id", *params, *shapes, *checks, *extras, "status"]].copy()
     view["run_id"] = view["run_id"].astype(str).str[:8]
     if "generated" in view:
-        view["generated"] = [text if not isinstance(text, str) or len(text) <= MAX_GENERATED
-                             else text[:MAX_GENERATED - 1] + "…" for text in view["generated"]]
-    cut = [name if len(name) <= MAX_NAME else name[:MAX_NAME - 1] + "…" for name in names]
+        view["generated"] = [shortened(text, MAX_GENERATED) if isinstance(text, str) else text
+                             for text in view["generated"]]
+    cut = [shortened(name, MAX_NAME) for name in names]
     view["name"] = [name.ljust(max(map(len, cut))) for name in cut]  # shown left-aligned
     view = view.rename(columns=SHORT_NAMES)
     for column in DROP_ORDER:

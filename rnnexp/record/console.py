@@ -57,7 +57,7 @@ def point_line(where: str, name: str, checks: Mapping[str, float], url: str,
     scores = [f"accuracy {final['accuracy']:.3f}"] if final else []
     scores += [f"{CHECK_LABELS.get(key, key)} {value:.2g}" for key, value in checks.items()]
     if generated is not None:
-        scores.append(f"generated {_cut(generated, MAX_GENERATED)!r}")
+        scores.append(f"generated {shortened(generated, MAX_GENERATED)!r}")
     return f"{where} {name}: {', '.join(scores)}; {url}".strip()
 
 
@@ -156,7 +156,8 @@ def describe_training(result, seconds: float) -> str:
     return "\n".join(lines)
 
 
-def _cut(text: str, limit: int) -> str:
+def shortened(text: str, limit: int) -> str:
+    """`text`, or its first `limit` - 1 characters and "…" if it is longer."""
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 

@@ -56,7 +56,7 @@ class SweepParent:
         with deferred_interrupts():  # the record must reach _open_sweeps, or the parent stays RUNNING
             parent = cls(recorder, recorder.start(start), plots)
             _open_sweeps.append(parent)
-        publish_parent_run(sweep_dir, parent.record.run_id, points or SweepPoints())  # for jobs in other processes too
+        publish_parent_run(sweep_dir, parent.record.run_id, points)  # for jobs in other processes too
         print(f"Sweep recorded as parent run {parent.record.run_id} in experiment "
               f"'{recorder.experiment_name}' at {recorder.tracking_uri}")
         return parent

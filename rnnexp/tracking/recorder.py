@@ -23,7 +23,7 @@ from urllib.parse import quote
 from rnnexp.interrupts import deferred_interrupts
 from rnnexp.tracking import queries, writer
 from rnnexp.tracking.run_record import RunRecord, RunResults, RunStart
-from rnnexp.tracking.store import open_store
+from rnnexp.tracking.store import http_tracking_uri, open_store
 
 LOCAL_UI = "http://127.0.0.1:5000"  # where `mlflow ui` listens unless told otherwise
 # MLflow 3 opens an experiment and its runs in the GenAI view unless a link asks for this one.
@@ -33,13 +33,14 @@ ML_VIEW = "workflowType=machine_learning"
 def ui_address(tracking_uri: str) -> str:
     """The MLflow UI's address for a store: a tracking server's own, else
     `mlflow ui` on this machine."""
-    return tracking_uri.rstrip("/") if tracking_uri.startswith(("http://", "https://")) else LOCAL_UI
+    server = http_tracking_uri(tracking_uri)
+    return server.rstrip("/") if server else LOCAL_UI
 
 
 def ui_note(tracking_uri: str) -> Optional[str]:
     """What the links of a store that is not a server assume, once per
     command; None for a server."""
-    if tracking_uri.startswith(("http://", "https://")):
+    if http_tracking_uri(tracking_uri):
         return None
     here = tracking_uri == f"sqlite:///{os.path.abspath('mlflow.db')}"
     started = "`mlflow ui` started in this folder" if here else f"`mlflow ui --backend-store-uri {tracking_uri}`"
