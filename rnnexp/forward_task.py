@@ -34,21 +34,38 @@ def record_forward(run: RunRecord, result, config: Config, plain: dict, context:
     from rnnexp.core.checks import raise_for_failures
     from rnnexp.record.forward_files import table_inputs, write_forward_files, write_states_table
 
-    lengths = result.encoded.lengths
-    write_forward_files(run.folder, result.tensors, lengths, result.weights, OmegaConf.to_yaml(plain))
+    lengths, stacked = result.encoded.lengths, config.num_layers * config.directions > 1
+    stack = {"num_layers": config.num_layers, "directions": config.directions} if stacked else None
+    write_forward_files(run.folder, result.tensors, lengths, result.weights, OmegaConf.to_yaml(plain), stack)
     run.render(write_states_table, *table_inputs(result.sequences, result.tensors["outputs"], lengths))
     if config.plots.enabled:
-        from rnnexp.record.plots import write_state_plots
+        from rnnexp.record import plots
 
         shown = config.plots.max_sequences  # a plot draws the first few sequences: only those are handed over
         cell_states = result.reference.get("cell_states")
-        run.render(write_state_plots, list(result.sequences), lengths, result.tensors["outputs"][:shown],
-                   None if cell_states is None else cell_states[:shown], shown, under="plots")
+        cell_states = None if cell_states is None else cell_states[..., :shown, :, :]
+        if stacked:
+            run.render(plots.write_stack_plots, list(result.sequences), lengths,
+                       stack_hidden_states(result, shown), cell_states, shown, config.directions, under="plots")
+        else:
+            run.render(plots.write_state_plots, list(result.sequences), lengths, result.tensors["outputs"][:shown],
+                       cell_states, shown, under="plots")
     if context.hydra_dir:
         run.add_folder(context.hydra_dir, ".hydra")
     run.log_metrics(result.metrics)
     run.set_tags({t.SHAPES_TAG: json.dumps(result.shapes), **length_tags(lengths)})
     raise_for_failures(result.check_errors)
+
+
+def stack_hidden_states(result, shown: int):
+    """(L*D, shown, T, H): every layer's and direction's h after every step of
+    the first `shown` sequences; the top layer's from Keras's outputs, the
+    layers below from the NumPy reference (Keras returns only the top's)."""
+    directions, hidden = result.config.directions, result.config.hidden_size
+    states = result.reference["hidden_states"][:, :shown].copy()
+    for d in range(directions):
+        states[len(states) - directions + d] = result.tensors["outputs"][:shown, :, d * hidden:(d + 1) * hidden]
+    return states
 
 
 def length_tags(lengths) -> Dict[str, str]:

@@ -57,8 +57,8 @@ def test_the_state_is_carried_between_generated_characters():
     assert "".join(VOCAB[i] for i in full.argmax(-1)[1:]) == text[2:]
 
 
-def random_model(rnn, api="layer", seed=3):
-    layer = keras_rnn.build_rnn(api, rnn, 6, seed=seed)
+def random_model(rnn, api="layer", seed=3, num_layers=1):
+    layer = keras_rnn.build_rnn(api, rnn, 6, seed=seed, num_layers=num_layers)
     model = build_next_char_model(layer, len(VOCAB), "adam", 0.01)
     model.predict_on_batch(one_hot(VOCAB, ["ab"]).inputs)  # builds it
     scale = np.random.default_rng(seed)
@@ -75,13 +75,16 @@ def recomputed(model, prompt, length, temperature, seed):
     return text
 
 
-@pytest.mark.parametrize("rnn, api, temperature, length", [
-    ("lstm", "layer", 0.0, 24), ("lstm", "layer", 1.0, GRAPH_MIN_STEPS), ("gru", "cell", 0.0, GRAPH_MIN_STEPS),
-    ("gru", "cell", 1.0, 24), ("simple_rnn", "layer", 0.0, GRAPH_MIN_STEPS + 4), ("simple_rnn", "layer", 1.0, 24),
+@pytest.mark.parametrize("rnn, api, temperature, length, num_layers", [
+    ("lstm", "layer", 0.0, 24, 1), ("lstm", "layer", 1.0, GRAPH_MIN_STEPS, 1),
+    ("gru", "cell", 0.0, GRAPH_MIN_STEPS, 1), ("gru", "cell", 1.0, 24, 1),
+    ("simple_rnn", "layer", 0.0, GRAPH_MIN_STEPS + 4, 1), ("simple_rnn", "layer", 1.0, 24, 1),
+    # stacks: one RNN over StackedRNNCells (cell API), or stacked layers, each layer's states carried
+    ("lstm", "cell", 1.0, 24, 2), ("gru", "layer", 0.0, GRAPH_MIN_STEPS, 3),
 ])
-def test_generation_with_the_carried_state_equals_recomputing_the_prefix(rnn, api, temperature, length):
+def test_generation_with_the_carried_state_equals_recomputing_the_prefix(rnn, api, temperature, length, num_layers):
     """Eagerly below GRAPH_MIN_STEPS characters, as a tf.function from there on."""
-    model = random_model(rnn, api)
+    model = random_model(rnn, api, num_layers=num_layers)
     text = generate(model, VOCAB, "bad", length, temperature, seed=5)
     assert len(text) == 3 + length and text.startswith("bad")
     assert text == recomputed(model, "bad", length, temperature, seed=5)

@@ -30,6 +30,20 @@ def test_lstm_adds_the_cell_state_panel(tmp_path):
     assert png_size(with_c)[1] > png_size(without)[1]  # a second panel below the first
 
 
+def test_a_stack_of_3_layers_by_2_directions_gets_a_plot_each(tmp_path):
+    """Each file as readable as one layer's: the same layout, 1000 px wide;
+    each shows its own layer and direction (the pixels differ)."""
+    rng = np.random.default_rng(4)
+    hidden, cells = rng.uniform(-1, 1, size=(6, 2, 5, 3)), rng.uniform(-1, 1, size=(6, 2, 5, 3))
+    files = plots.write_stack_plots(tmp_path, ["hello", "eo"], np.array([5, 2]), hidden, cells, 4, directions=2)
+    assert [f.name for f in files] == [f"states_layer{level}_{direction}.png" for level in range(3)
+                                       for direction in ("forward", "backward")]
+    (single,) = plots.write_state_plots(tmp_path, ["hello", "eo"], np.array([5, 2]),
+                                        hidden[0], cells[0])
+    assert {png_size(f) for f in files} == {png_size(single)} and png_size(single)[0] == 1000
+    assert len({f.read_bytes() for f in files}) == 6
+
+
 def test_one_step_one_sequence_is_still_readable(tmp_path):
     (path,) = plots.write_state_plots(tmp_path, ["h"], np.array([1]), np.array([[[0.1, -0.2]]]))
     width, height = png_size(path)

@@ -151,6 +151,11 @@ class ConsoleConfig:
 class Config:
     task: Task = Task.forward
     hidden_size: int = 2  # units H of the RNN
+    # L recurrent layers stacked: layer l+1 reads layer l's outputs at every step.
+    num_layers: int = 1
+    # Each layer runs forward and backward in time (keras.layers.Bidirectional),
+    # its outputs concatenated, forward first: D = 2 directions.
+    bidirectional: bool = False
     seed: int = 0  # decides the initial weights (and training's shuffling)
     api: Api = Api.layer
     rnn: Rnn = Rnn.simple_rnn
@@ -166,6 +171,11 @@ class Config:
     # experiment with the same config and code (rnnexp.tracking.tags).
     resume: bool = False
 
+    @property
+    def directions(self) -> int:
+        """D: 2 for a bidirectional RNN, else 1."""
+        return 2 if self.bidirectional else 1
+
     def __post_init__(self) -> None:
         """Checks every value, in the order the keys are listed above; an
         option given as a string (`api="cell"`, from Python) becomes its Enum."""
@@ -175,6 +185,9 @@ class Config:
             except ValueError:
                 raise ConfigError(key, getattr(self, key), f"one of {[option.value for option in kind]}") from None
         check_positive_int("hidden_size", self.hidden_size)
+        check_positive_int("num_layers", self.num_layers)
+        if not isinstance(self.bidirectional, bool):
+            raise ConfigError("bidirectional", self.bidirectional, "true or false")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise ConfigError("seed", self.seed, "an integer")
         self.plots.check()
@@ -186,6 +199,9 @@ class Config:
             raise ConfigError("data.text_file", self.data.text_file, "null for task=forward",
                               "a text file is cut into windows to train on: task=train")
         if self.task is Task.train:
+            if self.bidirectional:
+                raise ConfigError("bidirectional", True, "false for task=train",
+                                  "a backward direction reads the very characters the model learns to predict")
             self.train.check()
             if self.data.text_file is None:
                 check_trainable(self.data.sequences)

@@ -2,7 +2,8 @@
 MLflow, no files, so that all of it works from a notebook.
 
 - `encoding`: one-hot batches (B, T, V) with padding and mask;
-- `cells`, `keras_rnn`: the Keras RNN built both of the lesson's ways, run;
+- `cells`, `keras_rnn`: the Keras RNN built both of the lesson's ways (one
+  layer, or a stacked and bidirectional `RecurrentStack`), run;
 - `reference`: the same recurrences in NumPy, the trusted definition;
 - `checks`: Keras's numbers against the reference and the other API;
 - `forward`: the lesson's forward pass, checked (`run_forward`);

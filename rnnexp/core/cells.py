@@ -21,6 +21,7 @@ CELLS = {
     Rnn.gru: Cell("GRU", "GRUCell", ("state_h",), 3),  # gates z, r, h; reset_after=True
 }
 STATE_NAMES = {rnn: cell.states for rnn, cell in CELLS.items()}
+DIRECTIONS = ("forward", "backward")  # a bidirectional layer's two, in Keras's (and PyTorch's) order
 
 
 def cell_of(rnn) -> Cell:

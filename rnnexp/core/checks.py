@@ -10,8 +10,8 @@ from typing import Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 
+from rnnexp.core.reference import ReferenceSteps, run_stack_reference
 from rnnexp.errors import CheckFailed
-from rnnexp.core.reference import ReferenceSteps
 
 REFERENCE = "check.reference_max_abs_err"  # vs the NumPy recurrence (rnnexp.core.reference), float64
 API_PARITY = "check.api_parity_max_abs_err"  # vs the other API (cell <-> layer), same weights
@@ -52,17 +52,23 @@ def tensor_errors(actual: Mapping[str, np.ndarray], expected: Mapping[str, np.nd
 
 
 def reference_errors(actual: Mapping[str, np.ndarray], rnn: str, inputs: np.ndarray,
-                     weights: Mapping[str, np.ndarray], mask: Optional[np.ndarray] = None
-                     ) -> Tuple[Dict[str, float], Dict[str, np.ndarray]]:
+                     weights: Mapping[str, np.ndarray], mask: Optional[np.ndarray] = None,
+                     num_layers: int = 1, directions: int = 1) -> Tuple[Dict[str, float], Dict[str, np.ndarray]]:
     """`tensor_errors(actual, run_reference(rnn, inputs, weights, mask))`
     without ever holding the reference's outputs whole: each step's output is
     compared as it comes (for 256 x 200 steps x 256 units, 105 MB of float64).
+    A stack (num_layers * directions > 1) is compared with
+    `run_stack_reference`, whose layers each need the whole outputs below.
 
     Returns:
         (errors, reference): the errors as `tensor_errors` gives them, and the
         rest of what the reference computed: the final states, and for LSTM
-        "cell_states" (B, T, H).
+        "cell_states" (B, T, H); for a stack "hidden_states" and "cell_states"
+        (L*D, B, T, H) (rnnexp.core.reference.run_stack_reference).
     """
+    if num_layers * directions > 1:
+        reference = run_stack_reference(rnn, inputs, weights, mask, num_layers, directions)
+        return tensor_errors(actual, reference), {k: v for k, v in reference.items() if k != "outputs"}
     outputs = actual["outputs"]
     steps = ReferenceSteps(rnn, inputs, weights, mask)
     if np.shape(outputs) != (steps.batch, steps.steps, steps.hidden):
@@ -90,13 +96,27 @@ def max_abs_difference(a: np.ndarray, b: np.ndarray) -> float:
     return worst
 
 
-def last_output_errors(tensors: Mapping[str, np.ndarray]) -> Dict[str, float]:
+def last_output_errors(tensors: Mapping[str, np.ndarray], lengths: Optional[np.ndarray] = None,
+                       directions: int = 1) -> Dict[str, float]:
     """The lesson's claim: the last output step is the final hidden state.
 
     With masking Keras carries the last real output over the padding, so this
-    holds for ragged batches too. Returns {"outputs[:, -1]": max |outputs[:, -1] - state_h|}.
+    holds for ragged batches too: {"outputs[:, -1]": max |outputs[:, -1] - h|},
+    h the state_h (B, H) of one layer, or the top layer's (state_h[-1]) of a
+    stack. Bidirectional (directions=2; Keras gives padded steps 0 outputs):
+    the forward half at each sequence's own last step against the top
+    forward state, and the backward half at step 0, where the backward
+    direction ends, against the top backward state.
     """
-    return {"outputs[:, -1]": float(np.max(np.abs(tensors["outputs"][:, -1] - tensors["state_h"])))}
+    outputs, state_h = tensors["outputs"], tensors["state_h"]
+    if directions == 1:
+        top = state_h if state_h.ndim == 2 else state_h[-1]
+        return {"outputs[:, -1]": float(np.max(np.abs(outputs[:, -1] - top)))}
+    hidden = state_h.shape[-1]
+    last = np.asarray(lengths if lengths is not None else [outputs.shape[1]] * len(outputs)) - 1
+    forward_last = outputs[np.arange(len(outputs)), last, :hidden]
+    return {"outputs[b, length_b - 1, :H]": float(np.max(np.abs(forward_last - state_h[-2]), initial=0.0)),
+            "outputs[:, 0, H:]": float(np.max(np.abs(outputs[:, 0, hidden:] - state_h[-1]), initial=0.0))}
 
 
 def check_metrics(errors: Mapping[str, Mapping[str, float]]) -> Dict[str, float]:

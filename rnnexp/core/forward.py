@@ -25,15 +25,18 @@ class ForwardResult:
     config: Config  # the RNN that ran: api, rnn, hidden_size, seed; data.vocab
     sequences: List[str]  # what it ran on: config.data.sequences, or a training run's inputs
     encoded: Encoded
-    # inputs (B, T, V), outputs (B, T, H), state_h (B, H), state_c (B, H) for LSTM
+    # inputs (B, T, V), outputs (B, T, D*H), state_h (B, H) (+ state_c for LSTM),
+    # or (L*D, B, H) each for a stack (rnnexp.core.keras_rnn.forward)
     tensors: Dict[str, np.ndarray]
-    # kernel, recurrent_kernel, bias, as Keras names and shapes them
+    # kernel, recurrent_kernel, bias, as Keras names and shapes them; for a stack
+    # prefixed "layer{l}/{forward|backward}/" (rnnexp.core.keras_rnn.get_weights)
     weights: Dict[str, np.ndarray]
     # check name -> its metric, and check name -> {tensor: max abs error}
     checks: Dict[str, float] = field(default_factory=dict)
     check_errors: Dict[str, Dict[str, float]] = field(default_factory=dict)
     # the NumPy recurrence's final states, and for LSTM cell_states (B, T, H); its
-    # outputs are compared step by step, not kept (rnnexp.core.checks.reference_errors)
+    # outputs are compared step by step, not kept (rnnexp.core.checks.reference_errors);
+    # for a stack also hidden_states and cell_states (L*D, B, T, H)
     reference: Dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
@@ -43,9 +46,12 @@ class ForwardResult:
     @property
     def metrics(self) -> Dict[str, float]:
         """What a run logs: the checks, and state_h_norm, the mean over the
-        sequences of the final hidden state's length ||h_T||, a number to
-        compare across sweep points."""
-        norm = float(np.linalg.norm(self.tensors["state_h"], axis=-1).mean())
+        sequences of the final hidden state's length ||h_T|| (a stack's top
+        layer's, both directions), a number to compare across sweep points."""
+        state_h = self.tensors["state_h"]
+        if state_h.ndim == 3:  # a stack: the top layer's, its directions side by side (B, D*H)
+            state_h = np.concatenate(list(state_h[-self.config.directions:]), axis=-1)
+        norm = float(np.linalg.norm(state_h, axis=-1).mean())
         return {**self.checks, "state_h_norm": norm}
 
 
@@ -58,7 +64,8 @@ def forward_pass(config: Config) -> ForwardResult:
     """`run_forward` without the checks (`check_forward` adds them): its
     tensors and weights are final, its checks still empty."""
     encoded = one_hot(config.data.vocab, config.data.sequences)
-    layer = keras_rnn.build_rnn(config.api, config.rnn, config.hidden_size, config.seed)
+    layer = keras_rnn.build_rnn(config.api, config.rnn, config.hidden_size, config.seed,
+                                num_layers=config.num_layers, bidirectional=config.bidirectional)
     return run_layer(config, layer, list(config.data.sequences), encoded)
 
 
@@ -81,15 +88,17 @@ def check_forward(result: ForwardResult) -> ForwardResult:
     """
     config, inputs, mask = result.config, result.tensors["inputs"], result.encoded.mask
     # the other API first: its tensors are dropped before the reference's are made
-    twin = keras_rnn.build_rnn(OTHER_API[config.api], config.rnn, config.hidden_size, initialized=False)
+    twin = keras_rnn.build_rnn(OTHER_API[config.api], config.rnn, config.hidden_size, initialized=False,
+                               num_layers=config.num_layers, bidirectional=config.bidirectional)
     keras_rnn.set_weights(twin, result.weights, inputs.shape)
     parity = checks.tensor_errors(result.tensors, keras_rnn.forward(twin, config.rnn, inputs, mask))
     del twin
-    reference, result.reference = checks.reference_errors(result.tensors, config.rnn, inputs, result.weights, mask)
+    reference, result.reference = checks.reference_errors(result.tensors, config.rnn, inputs, result.weights, mask,
+                                                          config.num_layers, config.directions)
     result.check_errors = {
         checks.REFERENCE: reference,
         checks.API_PARITY: parity,
-        checks.LAST_OUTPUT: checks.last_output_errors(result.tensors),
+        checks.LAST_OUTPUT: checks.last_output_errors(result.tensors, result.encoded.lengths, config.directions),
     }
     result.checks = checks.check_metrics(result.check_errors)
     return result

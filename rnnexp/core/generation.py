@@ -13,19 +13,19 @@ softmax(logits / T) with a NumPy Generator seeded by `seed`, so the same seed
 gives the same text.
 """
 
-from typing import Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import numpy as np
 
 from rnnexp.core.keras_rnn import GRAPH_MIN_STEPS, keras_module
 
 
-def model_parts(model) -> Tuple[object, object]:
-    """The recurrent layer and the Dense softmax of a next-character model
-    (rnnexp.core.next_char.build_next_char_model, or one loaded back)."""
+def model_parts(model) -> Tuple[List[object], object]:
+    """The recurrent layers, bottom first (one, or num_layers stacked; a cell
+    API stack is one RNN over StackedRNNCells), and the Dense softmax of a
+    next-character model (rnnexp.core.next_char.build_next_char_model, or one loaded back)."""
     keras = keras_module()
-    rnn = next(layer for layer in model.layers if isinstance(layer, keras.layers.RNN))
-    return rnn, model.layers[-1]
+    return [layer for layer in model.layers if isinstance(layer, keras.layers.RNN)], model.layers[-1]
 
 
 def next_index(probabilities: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
@@ -61,14 +61,17 @@ def generate(model, vocab: Sequence[str], prompt: str, length: int, temperature:
     Returns:
         prompt + the generated characters.
     """
-    rnn, head = model_parts(model)
+    rnns, head = model_parts(model)
     index = {token: i for i, token in enumerate(vocab)}
     rng = np.random.default_rng(seed)
     size = len(vocab)
 
-    def step(inputs, states):  # (1, V) and the states (1, H) each -> (1, V) probabilities, the next states
-        output, states = rnn.cell(inputs, states)
-        return head(output), list(states)
+    def step(inputs, states):  # (1, V) and each layer's states (1, H) each -> (1, V) probabilities, the next states
+        carried = []
+        for rnn, layer_states in zip(rnns, states):
+            inputs, layer_states = rnn.cell(inputs, layer_states)
+            carried.append(list(layer_states))
+        return head(inputs), carried
 
     if length >= GRAPH_MIN_STEPS:
         import tensorflow as tf
@@ -76,7 +79,10 @@ def generate(model, vocab: Sequence[str], prompt: str, length: int, temperature:
         step = tf.function(step)
     prompt_inputs = np.zeros((1, len(prompt), size), np.float32)
     prompt_inputs[0, np.arange(len(prompt)), [index[c] for c in prompt]] = 1.0
-    outputs, *states = rnn(prompt_inputs)  # (1, P, H) and the states after the prompt
+    outputs, states = prompt_inputs, []
+    for rnn in rnns:  # (1, P, H) and each layer's states after the prompt
+        outputs, *layer_states = rnn(outputs)
+        states.append(layer_states)
     probabilities = head(outputs[:, -1])
     generated = []
     for number in range(length):

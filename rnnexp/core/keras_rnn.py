@@ -1,5 +1,6 @@
 """Builds and runs the lesson's Keras RNN: a cell in `keras.layers.RNN`, or
-the `SimpleRNN`/`LSTM`/`GRU` layer, with return_sequences and return_state.
+the `SimpleRNN`/`LSTM`/`GRU` layer, with return_sequences and return_state;
+stacked and bidirectional, a `RecurrentStack` of them.
 
 Keras (and TensorFlow under it) is imported by `keras_module()` on first use,
 so that `--help`, `--cfg job` and config errors never pay for it.
@@ -7,12 +8,12 @@ so that `--help`, `--cfg job` and config errors never pay for it.
 
 import os
 import random
-from typing import Dict, Optional
+from typing import Dict, Iterator, Optional, Tuple
 
 import numpy as np
 
 from rnnexp.config.schema import Api
-from rnnexp.core.cells import cell_of
+from rnnexp.core.cells import DIRECTIONS, cell_of
 from rnnexp.frozen_imports import import_frozen
 
 # Run eagerly, Keras loops over time steps in Python, a few ms a step; a graph
@@ -50,8 +51,9 @@ def seed_weights(seed: int) -> None:
         np.random.seed(seed)
 
 
-def build_rnn(api, rnn, hidden_size: int, seed: Optional[int] = None, initialized: bool = True):
-    """Builds an unbuilt recurrent layer with return_sequences and return_state.
+def build_rnn(api, rnn, hidden_size: int, seed: Optional[int] = None, initialized: bool = True,
+              num_layers: int = 1, bidirectional: bool = False):
+    """Builds an unbuilt recurrent network with return_sequences and return_state.
 
     Args:
         api: `Api.cell` (or "cell") wraps `<Cell>(hidden_size)` in
@@ -63,9 +65,13 @@ def build_rnn(api, rnn, hidden_size: int, seed: Optional[int] = None, initialize
         initialized: False starts every weight at zero instead of Keras's
             random initializers (the orthogonal one is a QR decomposition),
             for a layer whose weights are about to be set (`set_weights`).
+        num_layers: L layers stacked, each reading the outputs of the one below.
+        bidirectional: each layer in `keras.layers.Bidirectional` (D = 2).
 
     Returns:
-        A Keras layer; calling it on (B, T, V) inputs gives (outputs, *states).
+        For L = D = 1 the Keras layer itself, as the lesson builds it;
+        otherwise a `RecurrentStack`. Calling either on (B, T, V) inputs
+        gives (outputs, *states).
 
     Raises:
         ValueError: naming the argument, the value received and the choices.
@@ -73,14 +79,69 @@ def build_rnn(api, rnn, hidden_size: int, seed: Optional[int] = None, initialize
     cell = cell_of(rnn)
     if api not in (Api.cell, Api.layer):
         raise ValueError(f"api={api!r}: expected 'cell' or 'layer'")
+    if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 1:
+        raise ValueError(f"num_layers={num_layers!r}: expected a positive integer")
     keras = keras_module()
     if seed is not None:
         seed_weights(seed)
     zeros = {} if initialized else {f"{kind}_initializer": "zeros" for kind in ("kernel", "recurrent", "bias")}
-    if api == Api.cell:
-        one_step = getattr(keras.layers, cell.cell)(units=hidden_size, **zeros)
-        return keras.layers.RNN(one_step, return_sequences=True, return_state=True)
-    return getattr(keras.layers, cell.layer)(units=hidden_size, return_sequences=True, return_state=True, **zeros)
+
+    def one_step():
+        return getattr(keras.layers, cell.cell)(units=hidden_size, **zeros)
+
+    def one_layer():
+        if api == Api.cell:
+            return keras.layers.RNN(one_step(), return_sequences=True, return_state=True)
+        return getattr(keras.layers, cell.layer)(units=hidden_size, return_sequences=True, return_state=True, **zeros)
+
+    if num_layers == 1 and not bidirectional:
+        return one_layer()
+    if api == Api.cell and not bidirectional:  # Keras's own stack of cells: one RNN steps them all
+        stacked = keras.layers.StackedRNNCells([one_step() for _ in range(num_layers)])
+        return RecurrentStack([keras.layers.RNN(stacked, return_sequences=True, return_state=True)])
+    return RecurrentStack([keras.layers.Bidirectional(one_layer()) if bidirectional else one_layer()
+                           for _ in range(num_layers)])
+
+
+class RecurrentStack:
+    """Recurrent Keras layers run one after the other, each reading the
+    outputs (B, T, D*H) of the one before: one direction each, or
+    `keras.layers.Bidirectional` (outputs forward then backward, concatenated),
+    or one `keras.layers.RNN` over `StackedRNNCells`. Called as a recurrent
+    layer is, it returns (outputs of the top layer, *states), the states of
+    every cell layer by layer, forward before backward, each cell's (h[, c]).
+    """
+
+    def __init__(self, layers):
+        self.layers = list(layers)
+
+    def __call__(self, inputs, mask=None):
+        outputs, states = inputs, []
+        for layer in self.layers:
+            outputs, *returned = layer(outputs) if mask is None else layer(outputs, mask=mask)
+            states.extend(returned)
+        return [outputs, *keras_module().tree.flatten(states)]  # StackedRNNCells gives a list per cell
+
+    @property
+    def built(self) -> bool:
+        return all(layer.built for layer in self.layers)
+
+    def build(self, input_shape) -> None:
+        for layer in self.layers:
+            layer.build(tuple(input_shape))
+            input_shape = (*input_shape[:-1], layer.compute_output_shape(tuple(input_shape))[0][-1])
+
+    def cells(self) -> Iterator[Tuple[str, object]]:
+        """("layer{l}/{direction}", cell) for every cell, layer by layer, forward before backward."""
+        keras = keras_module()
+        for number, layer in enumerate(self.layers):
+            if isinstance(layer, keras.layers.Bidirectional):
+                for direction, part in zip(DIRECTIONS, (layer.forward_layer, layer.backward_layer)):
+                    yield f"layer{number}/{direction}", part.cell
+            elif isinstance(layer.cell, keras.layers.StackedRNNCells):
+                yield from ((f"layer{level}/forward", cell) for level, cell in enumerate(layer.cell.cells))
+            else:
+                yield f"layer{number}/forward", layer.cell
 
 
 def forward(layer, rnn, inputs: np.ndarray, mask: Optional[np.ndarray] = None) -> Dict[str, np.ndarray]:
@@ -91,32 +152,46 @@ def forward(layer, rnn, inputs: np.ndarray, mask: Optional[np.ndarray] = None) -
         rnn: the cell (an `Rnn` or its name), to name the states.
         inputs: (B, T, V) float32.
         mask: (B, T) bool or None; masked steps are skipped, carrying the
-            previous output and state forward.
+            previous output and state forward (a bidirectional layer gives 0
+            as their outputs, as Keras's Bidirectional does).
 
     Returns:
-        {"outputs": (B, T, H), "state_h": (B, H)} plus "state_c": (B, H) for LSTM.
-        Sequences of GRAPH_MIN_STEPS steps or more run as a TensorFlow graph;
-        the numbers are the same either way.
+        {"outputs": (B, T, D*H), "state_h"} plus "state_c" for LSTM, each
+        state (B, H) for one layer in one direction, else (L*D, B, H), layer
+        by layer, forward before backward. Sequences of GRAPH_MIN_STEPS steps
+        or more run as a TensorFlow graph; the numbers are the same either way.
     """
     names = cell_of(rnn).states
     call = layer
     if inputs.shape[1] >= GRAPH_MIN_STEPS:
         import tensorflow as tf
 
-        call = tf.function(layer)  # traced once for this call; the layer's variables are built inside
+        call = tf.function(lambda x, mask: layer(x, mask=mask))  # traced once; the variables are built inside
     results = call(inputs, mask=None if mask is None or mask.all() else mask)
     outputs, *states = (np.asarray(t, dtype=np.float32) for t in results)
-    return {"outputs": outputs, **dict(zip(names, states))}
+    if len(states) == len(names):
+        return {"outputs": outputs, **dict(zip(names, states))}
+    return {"outputs": outputs, **{name: np.stack(states[i::len(names)]) for i, name in enumerate(names)}}
 
 
 def get_weights(layer) -> Dict[str, np.ndarray]:
-    """The cell's weights under Keras's own names: kernel (V, G*H),
-    recurrent_kernel (H, G*H), bias (G*H,) or (2, 3H) for GRU with reset_after."""
+    """The cells' weights under Keras's own names: kernel (V, G*H),
+    recurrent_kernel (H, G*H), bias (G*H,) or (2, 3H) for GRU with reset_after;
+    for a `RecurrentStack` each prefixed "layer{l}/{forward|backward}/"
+    (layer l > 0 has a kernel of D*H rows)."""
+    if isinstance(layer, RecurrentStack):
+        return {f"{where}/{w.name}": np.asarray(w.numpy()) for where, cell in layer.cells() for w in cell.weights}
     return {w.name: np.asarray(w.numpy()) for w in layer.weights}
 
 
 def set_weights(layer, weights: Dict[str, np.ndarray], input_shape) -> None:
-    """Builds `layer` for `input_shape` if needed and loads `weights` by name."""
+    """Builds `layer` for `input_shape` if needed and loads `weights` by name
+    (as `get_weights` names them)."""
     if not layer.built:
         layer.build(tuple(input_shape))
+    if isinstance(layer, RecurrentStack):
+        for where, cell in layer.cells():
+            for w in cell.weights:
+                w.assign(weights[f"{where}/{w.name}"])
+        return
     layer.set_weights([weights[w.name] for w in layer.weights])

@@ -9,6 +9,9 @@ the definition of each cell. Notation, per time step t, for one batch row:
     (1 for SimpleRNN, 4 for LSTM, 3 for GRU), each H columns wide. The loop
     starts from h_0 = 0 (and c_0 = 0). The code runs on a whole batch at once:
     x is (B, V) and h is (B, H), the same equations row by row.
+
+A stack (`run_stack_reference`) runs these layer by layer, each reading the
+outputs of the one below; a backward direction runs on the reversed sequence.
 """
 
 from typing import Dict, Optional
@@ -69,7 +72,7 @@ STEPS = {Rnn.simple_rnn: simple_rnn_step, Rnn.lstm: lstm_step, Rnn.gru: gru_step
 
 
 def run_reference(rnn: Rnn, inputs: np.ndarray, weights: Dict[str, np.ndarray],
-                  mask: Optional[np.ndarray] = None) -> Dict[str, np.ndarray]:
+                  mask: Optional[np.ndarray] = None, zero_masked: bool = False) -> Dict[str, np.ndarray]:
     """Loops a cell over time from a zero state, in float64.
 
     Args:
@@ -78,13 +81,15 @@ def run_reference(rnn: Rnn, inputs: np.ndarray, weights: Dict[str, np.ndarray],
         weights: kernel, recurrent_kernel, bias as Keras names and shapes them.
         mask: (B, T) bool or None; on a masked step the state and the output
             are carried over unchanged, as Keras does.
+        zero_masked: the output of a masked step is 0 instead, as in Keras's
+            Bidirectional (zero_output_for_mask); the state is still carried.
 
     Returns:
         {"outputs": (B, T, H), "state_h": (B, H)} plus, for LSTM, "state_c"
         (B, H) and "cell_states" (B, T, H): c after every step, which Keras
         does not return (it gives only the final c).
     """
-    steps = ReferenceSteps(rnn, inputs, weights, mask)
+    steps = ReferenceSteps(rnn, inputs, weights, mask, zero_masked)
     outputs = np.empty((steps.steps, steps.batch, steps.hidden))
     for t, (output, _) in enumerate(steps):
         outputs[t] = output
@@ -99,7 +104,7 @@ class ReferenceSteps:
     """
 
     def __init__(self, rnn: Rnn, inputs: np.ndarray, weights: Dict[str, np.ndarray],
-                 mask: Optional[np.ndarray] = None):
+                 mask: Optional[np.ndarray] = None, zero_masked: bool = False):
         self.state_names = cell_of(rnn).states  # raises for an unknown cell
         self.step, self.n_states = STEPS[Rnn(rnn)], len(self.state_names)
         self.w = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}
@@ -110,6 +115,7 @@ class ReferenceSteps:
         self.hidden = self.w["recurrent_kernel"].shape[0]
         # (T, B, 1): which rows take a step; None when every row takes every step
         self.keep = None if mask is None or np.all(mask) else np.asarray(mask, bool).T[:, :, None]
+        self.zero_masked = zero_masked
         self.state = tuple(np.zeros((self.batch, self.hidden)) for _ in range(self.n_states))  # h_0 = c_0 = 0
         self.cell_states = np.empty((self.steps, self.batch, self.hidden)) if self.n_states == 2 else None
 
@@ -120,7 +126,7 @@ class ReferenceSteps:
             if self.keep is None:
                 output, self.state = new_output, new_state
             else:  # a masked row carries its output and state over
-                output = np.where(self.keep[t], new_output, output)
+                output = np.where(self.keep[t], new_output, 0.0 if self.zero_masked else output)
                 self.state = tuple(np.where(self.keep[t], new, old) for new, old in zip(new_state, self.state))
             if self.cell_states is not None:
                 self.cell_states[t] = self.state[-1]
@@ -133,3 +139,49 @@ class ReferenceSteps:
         if self.cell_states is not None:
             results["cell_states"] = self.cell_states.transpose(1, 0, 2)
         return results
+
+
+def layer_weights(weights: Dict[str, np.ndarray], level: int, direction: str) -> Dict[str, np.ndarray]:
+    """One cell's kernel, recurrent_kernel and bias out of a stack's weights,
+    named "layer{level}/{direction}/<name>" (rnnexp.core.keras_rnn.get_weights)."""
+    prefix = f"layer{level}/{direction}/"
+    return {name[len(prefix):]: array for name, array in weights.items() if name.startswith(prefix)}
+
+
+def run_stack_reference(rnn: Rnn, inputs: np.ndarray, weights: Dict[str, np.ndarray], mask: Optional[np.ndarray],
+                        num_layers: int, directions: int) -> Dict[str, np.ndarray]:
+    """A stack of `num_layers` layers of `directions` (1 or 2) directions in
+    NumPy, as Keras runs it: layer l+1 reads the outputs of layer l, forward
+    and backward concatenated. The backward direction runs on the sequences
+    reversed in time (padding and mask with them: a padded sequence's own last
+    character is its first real step) and its outputs are reversed back.
+
+    Args:
+        weights: "layer{l}/{forward|backward}/{kernel,recurrent_kernel,bias}".
+
+    Returns:
+        {"outputs": (B, T, D*H) of the top layer, "state_h": (L*D, B, H)} and
+        for LSTM "state_c" (L*D, B, H), layer by layer, forward before
+        backward; "hidden_states" (L*D, B, T, H) every layer's and direction's
+        h after every step in time order (float32, for the pictures), and for
+        LSTM "cell_states" likewise.
+    """
+    names = cell_of(rnn).states
+    finals, per_step = {name: [] for name in names}, {"hidden_states": [], "cell_states": []}
+    layer_inputs = np.asarray(inputs)
+    for level in range(num_layers):
+        halves = []
+        for direction in ("forward", "backward")[:directions]:
+            backward = direction == "backward"
+            flip = (lambda a: a[:, ::-1]) if backward else (lambda a: a)
+            result = run_reference(rnn, flip(layer_inputs), layer_weights(weights, level, direction),
+                                   None if mask is None else flip(mask), zero_masked=directions == 2)
+            halves.append(flip(result["outputs"]))
+            per_step["hidden_states"].append(flip(result["outputs"]).astype(np.float32))
+            if "cell_states" in result:
+                per_step["cell_states"].append(flip(result["cell_states"]).astype(np.float32))
+            for name in names:
+                finals[name].append(result[name])
+        layer_inputs = np.concatenate(halves, axis=-1)
+    stacked = {name: np.stack(values) for name, values in finals.items()}
+    return {"outputs": layer_inputs, **stacked, **{k: np.stack(v) for k, v in per_step.items() if v}}

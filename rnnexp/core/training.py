@@ -133,7 +133,7 @@ def train(config: Config, text: Optional[str] = None, on_epoch=None) -> TrainRes
     data = next_char_data(vocab, sequences)
     inputs, mask = data.encoded.inputs, data.encoded.mask
     next_char.enable_determinism()
-    layer = keras_rnn.build_rnn(config.api, config.rnn, config.hidden_size, config.seed)
+    layer = keras_rnn.build_rnn(config.api, config.rnn, config.hidden_size, config.seed, num_layers=config.num_layers)
     classifier = next_char.build_next_char_model(layer, len(vocab), settings.optimizer, settings.learning_rate)
     if windows is None:
         history = next_char.fit(classifier, inputs, data.targets, mask, settings.epochs, settings.batch_size,

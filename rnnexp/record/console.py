@@ -72,7 +72,9 @@ def format_tensor(name: str, array) -> str:
 
 
 def _model_line(config) -> str:
-    return f"{config.api.value} API, {config.rnn.value}, hidden_size={config.hidden_size}, seed={config.seed}"
+    stack = f"{config.num_layers} layers, " if config.num_layers > 1 else ""
+    stack += "bidirectional, " if config.bidirectional else ""
+    return f"{config.api.value} API, {config.rnn.value}, {stack}hidden_size={config.hidden_size}, seed={config.seed}"
 
 
 def describe(result, tensors: bool = True) -> str:

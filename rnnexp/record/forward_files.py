@@ -5,16 +5,18 @@ so no config value can steer a file outside the folder. Layout (a contract,
 docs/artifacts.md):
 
     shapes.json                      {"inputs": [B,T,V], "outputs": [B,T,H], "state_h": [B,H], ...}
+                                     a stack: outputs [B,T,D*H], states [L*D,B,H], "num_layers", "directions"
     tensors/<name>.npy               inputs, outputs, state_h (+ state_c), float32
     tensors/lengths.npy              each sequence's own length (B,) int64
     weights/<name>.npy               kernel, recurrent_kernel, bias
+    weights/layer<l>/<direction>/<name>.npy   the same per layer and direction, for a stack
     tables/states.csv                one row per sequence and step, for the UI's table view
     config.yaml                      the full resolved config
 """
 
 import json
 from pathlib import Path
-from typing import Dict, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -25,19 +27,29 @@ TABLE_MAX_UNITS = 16
 
 
 def write_forward_files(folder: Path, tensors: Dict[str, np.ndarray], lengths: np.ndarray,
-                        weights: Dict[str, np.ndarray], config_yaml: str) -> Path:
+                        weights: Dict[str, np.ndarray], config_yaml: str, stack: Optional[Dict[str, int]] = None
+                        ) -> Path:
     """Writes shapes.json, tensors/, weights/ and config.yaml into `folder`
-    (created) and returns it; the states table is `write_states_table`'s."""
+    (created) and returns it; the states table is `write_states_table`'s.
+
+    Args:
+        weights: name -> array; a name "layer0/forward/kernel" is written
+            under weights/layer0/forward/ (names are rnnexp.core.keras_rnn's).
+        stack: {"num_layers": L, "directions": D}, added to shapes.json for a
+            stack; None for one layer in one direction.
+    """
     folder = Path(folder)
     for sub in ("tensors", "weights"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
-    shapes = {name: list(array.shape) for name, array in tensors.items()}
+    shapes = {**{name: list(array.shape) for name, array in tensors.items()}, **(stack or {})}
     (folder / "shapes.json").write_text(json.dumps(shapes) + "\n")
     for name, array in tensors.items():
         np.save(folder / "tensors" / f"{name}.npy", array)
     np.save(folder / "tensors" / "lengths.npy", np.asarray(lengths))
     for name, array in weights.items():
-        np.save(folder / "weights" / f"{name}.npy", array)
+        path = folder / "weights" / f"{name}.npy"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, array)
     (folder / "config.yaml").write_text(config_yaml)
     return folder
 

@@ -19,6 +19,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from rnnexp.core.cells import DIRECTIONS
 from rnnexp.frozen_imports import collector_paused
 from rnnexp.record.state_figure import DPI, FONT, MAX_LINES, MAX_TICKS, WIDTH, draw_states, new_figure, save  # noqa: F401
 
@@ -99,6 +100,31 @@ def write_state_plots(folder: Path, sequences: Sequence[str], lengths: np.ndarra
     if cell_states is not None:
         panels.append(("LSTM cell state c (NumPy reference)", cell_states))
     return [state_figure(Path(folder) / "states.png", sequences, lengths, panels, max_sequences)]
+
+
+def write_stack_plots(folder: Path, sequences: Sequence[str], lengths: np.ndarray, hidden_states: np.ndarray,
+                      cell_states: Optional[np.ndarray], max_sequences: int, directions: int) -> List[Path]:
+    """A stack's plots: `states_layer{l}_{forward|backward}.png` in `folder`,
+    one per layer and direction, each as `write_state_plots` draws one layer.
+
+    Args:
+        hidden_states: (L*D, B, T, H) h after every step, layer by layer,
+            forward before backward, in time order: Keras's outputs for the
+            top layer, the NumPy reference's below it (Keras returns only the top's).
+        cell_states: the same of an LSTM's c, or None.
+        directions: D, 1 or 2.
+    """
+    paths = []
+    for index, states in enumerate(hidden_states):
+        level, direction = index // directions, DIRECTIONS[index % directions]
+        where = f"layer {level} {direction}"
+        source = "" if index >= len(hidden_states) - directions else " (NumPy reference)"
+        panels = [(f"{where}: hidden state h{source}", states)]
+        if cell_states is not None:
+            panels.append((f"{where}: LSTM cell state c (NumPy reference)", cell_states[index]))
+        path = Path(folder) / f"states_layer{level}_{direction}.png"
+        paths.append(state_figure(path, sequences, lengths, panels, max_sequences))
+    return paths
 
 
 def sweep_figure(path: Path, names: Sequence[str], norms: Sequence[float],
