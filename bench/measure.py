@@ -108,3 +108,35 @@ def run(cmd: List[str], cwd: Path, env: Dict[str, str], log_name: str,
     tree_kb = max(peak.peak_kb, usage.ru_maxrss)
     cpu = usage.ru_utime + usage.ru_stime
     return Measurement(wall, cpu, tree_kb / 1024, usage.ru_maxrss / 1024, proc.returncode)
+
+
+def rss_mb(pid: int) -> float:
+    """The resident set size of `pid` now, in MB (VmRSS of /proc/<pid>/status)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise ValueError(f"no VmRSS for pid {pid}")
+
+
+def rss_at_lines(cmd: List[str], cwd: Path, env: Dict[str, str], prefixes: List[str],
+                 timeout: float = 1800) -> Dict[str, float]:
+    """Runs `cmd` and returns, for each of `prefixes`, the RSS (MB) of the
+    process itself (not its helpers) when it printed a line starting with it;
+    stdout is also copied to `cwd/rss.out`. Raises if the command fails or a
+    prefix never came."""
+    cwd.mkdir(parents=True, exist_ok=True)
+    found: Dict[str, float] = {}
+    with open(cwd / "rss.out", "w") as copy, open(cwd / "rss.err", "wb") as err:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL,
+                                text=True, bufsize=1)
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        for line in proc.stdout:
+            copy.write(line)
+            for prefix in prefixes:
+                if prefix not in found and line.startswith(prefix):
+                    found[prefix] = rss_mb(proc.pid)
+        timer.cancel()
+        if proc.wait() != 0 or len(found) < len(prefixes):
+            raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}; lines seen: {sorted(found)}")
+    return found

@@ -7,11 +7,14 @@ Cases (A = rnnexp, B = bench/lesson.py), each run in a fresh scratch folder:
   a  `python -m rnnexp`, default config, into an already created store
   b  a 16-point sweep `'hidden_size=range(1,17)' -m` vs one process looping the 16 sizes
   c  the large config (256 x 200 steps, 60-char vocab, hidden 256) on the same data
+  e  a 64-point sweep `'hidden_size=range(1,65)' -m` vs one process looping the 64
+     sizes; with b, the cost of each point beyond the 16th (the slope), A and B
+  f  a 256-point sweep with plots: the CLI's RSS after point 16 and after point 256
   d  `--help`, `--cfg job` and a config error: timings, and a check through
      PYTHONPROFILEIMPORTTIME (inherited by any helper process) that none of
      tensorflow, keras, mlflow is imported
 A and B alternate (ABBA...), so drift in the machine's load hits both alike.
-Prints medians and ratios against the targets of issue 7.
+Prints medians and ratios against the targets of issues 7 and 16.
 """
 
 import argparse
@@ -23,15 +26,18 @@ import statistics
 import sys
 import tempfile
 from pathlib import Path
+from typing import Dict, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from large_data import write_data_config  # noqa: E402
-from measure import Measurement, run  # noqa: E402
+from measure import Measurement, rss_at_lines, run  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 LESSON = str(BENCH / "lesson.py")
 FORBIDDEN = ("tensorflow", "keras", "mlflow")
-TARGETS = {("a", "time"): 1.3, ("b", "time"): 1.3, ("c", "time"): 1.2, ("c", "rss"): 1.5}
+TARGETS = {("a", "time"): 1.3, ("b", "time"): 1.3, ("c", "time"): 1.2, ("c", "rss"): 1.5,
+           ("e", "time"): 1.3, ("e", "cpu"): 2.0}
+RSS_GROWTH_MB = 50  # case f: the CLI's RSS after point 256 within this of its RSS after point 16
 
 
 def child_env(extra=None):
@@ -78,6 +84,8 @@ class Bench:
                   ("lesson", [self.python, LESSON])),
             "b": ("16-point sweep", ("rnnexp", self.rnnexp + ["hidden_size=range(1,17)", "-m"], None),
                   ("lesson", [self.python, LESSON, "--sizes", "1-16"])),
+            "e": ("64-point sweep", ("rnnexp", self.rnnexp + ["hidden_size=range(1,65)", "-m"], None),
+                  ("lesson", [self.python, LESSON, "--sizes", "1-64"])),
             "c": ("large: 256x200, V=60, H=256",
                   ("rnnexp", self.rnnexp + ["--config-dir", str(self.conf_dir), "data=bench_large",
                                             "hidden_size=256"], None),
@@ -101,6 +109,16 @@ class Bench:
                     print(f"  {key} {side} run {r + 1}: {m.wall_s:6.2f} s  cpu {m.cpu_s:6.2f} s  tree {m.tree_mb:7.1f} MB  "
                           f"max {m.max_mb:7.1f} MB", flush=True)
         return results
+
+    def memory_growth(self) -> Dict[str, float]:
+        """Case f: the CLI's RSS after sweep points 16 and 256 of 256, plots on."""
+        folder = self.fresh("f")
+        rss = rss_at_lines(self.rnnexp + ["hidden_size=range(1,257)", "plots.enabled=true", "-m"], folder,
+                           child_env(), ["[16/256]", "[256/256]"])
+        out = {"after_16_mb": rss["[16/256]"], "after_256_mb": rss["[256/256]"]}
+        print(f"  f RSS after point 16: {out['after_16_mb']:.1f} MB, after point 256: {out['after_256_mb']:.1f} MB",
+              flush=True)
+        return out
 
     def fast_paths(self, repeats: int):
         """Case d: timings and the import check of the paths that must stay light."""
@@ -139,7 +157,20 @@ def ratio_row(key, what, a, b, unit):
     return f"{key:2} {what:5} {a:9.2f} {b:9.2f} {unit:3} {ratio:6.2f}  {target_text:8} {verdict}"
 
 
-def report(results, fast, repeats: int) -> str:
+def slope_rows(results) -> List[str]:
+    """The cost of one more point, from the medians of the 16-point (b) and 64-point (e) sweeps."""
+    if "b" not in results or "e" not in results:
+        return []
+    rows = []
+    for field, what in (("wall_s", "time"), ("cpu_s", "cpu")):
+        per = {side: (statistics.median(getattr(m, field) for m in results["e"][side])
+                      - statistics.median(getattr(m, field) for m in results["b"][side])) / 48 for side in "AB"}
+        ratio = per["A"] / per["B"] if per["B"] else float("nan")
+        rows.append(f"per point (b->e) {what:5} A {per['A']:.3f} s  B {per['B']:.3f} s  A/B {ratio:.2f}")
+    return rows
+
+
+def report(results, fast, repeats: int, growth=None) -> str:
     lines = [f"medians of {repeats} runs; A = python -m rnnexp, B = bench/lesson.py",
              f"{'':2} {'':5} {'A':>9} {'B':>9} {'':3} {'A/B':>6}  {'target':8}"]
     for key, sides in results.items():
@@ -149,6 +180,12 @@ def report(results, fast, repeats: int) -> str:
         lines.append(ratio_row(key, "cpu", med["A"]["cpu_s"], med["B"]["cpu_s"], "s"))
         lines.append(ratio_row(key, "rss", med["A"]["tree_mb"], med["B"]["tree_mb"], "MB"))
         lines.append(ratio_row(key, "max1", med["A"]["max_mb"], med["B"]["max_mb"], "MB"))
+    lines += slope_rows(results)
+    if growth:
+        grew = growth["after_256_mb"] - growth["after_16_mb"]
+        lines.append(f"f  CLI RSS after point 16 {growth['after_16_mb']:.1f} MB, after point 256 "
+                     f"{growth['after_256_mb']:.1f} MB: {grew:+.1f} MB  target <= {RSS_GROWTH_MB} MB  "
+                     f"{'ok' if grew <= RSS_GROWTH_MB else 'OVER'}")
     for name, row in (fast or {}).items():
         clean = not row["heavy_imports"] and not row["store_created"]
         lines.append(f"d  {name:13} {row['median_s']:6.2f} s  heavy imports: {row['heavy_imports'] or 'none'}"
@@ -167,7 +204,7 @@ def machine() -> str:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="rnnexp vs the bare lesson script")
     parser.add_argument("--repeats", type=int, default=3, help="runs per side and case (median)")
-    parser.add_argument("--cases", default="a,b,c,d", help="comma-separated subset of a,b,c,d")
+    parser.add_argument("--cases", default="a,b,c,d,e,f", help="comma-separated subset of a,b,c,d,e,f")
     parser.add_argument("--python", default=sys.executable, help="the interpreter with rnnexp installed")
     parser.add_argument("--json", type=Path, help="also write the raw measurements here")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folders (their logs)")
@@ -178,16 +215,18 @@ def main(argv=None) -> None:
     try:
         bench = Bench(args.python, root)
         print(f"machine: {machine()}; load average at start {os.getloadavg()[0]:.2f}", flush=True)
-        pair_keys = [k for k in keys if k in "abc"]
+        pair_keys = [k for k in keys if k in "abce"]
         if pair_keys:
             bench.prepare()
         results = bench.pairs(pair_keys, args.repeats)
         fast = bench.fast_paths(args.repeats) if "d" in keys else None
+        growth = bench.memory_growth() if "f" in keys else None
         print(f"\nload average at end {os.getloadavg()[0]:.2f}\n")
-        print(report(results, fast, args.repeats))
+        print(report(results, fast, args.repeats, growth))
         if args.json:
             raw = {k: {s: [m.__dict__ for m in ms] for s, ms in v.items()} for k, v in results.items()}
-            args.json.write_text(json.dumps({"machine": machine(), "pairs": raw, "fast": fast}, indent=1))
+            args.json.write_text(json.dumps({"machine": machine(), "pairs": raw, "fast": fast, "growth": growth},
+                                            indent=1))
     finally:
         if args.keep:
             print(f"scratch folders kept in {root}")
