@@ -55,3 +55,34 @@ def test_the_seed_decides_the_weights():
     first, again, other = (list(keras_rnn.get_weights(layer).values()) for layer in layers)
     assert all(np.array_equal(a, b) for a, b in zip(first, again))
     assert not np.array_equal(first[0], other[0])
+
+
+def test_releasing_old_models_keeps_the_seeded_weights_and_resets_keras_state():
+    """release_models (keras.backend.clear_session) resets Keras's global state,
+    the layer names counting from the start again, and the seeded weights
+    stay those of Keras's own seeding, before and after it."""
+    import keras
+
+    inputs = np.zeros(INPUT_SHAPE, dtype=np.float32)
+    before = keras_rnn.build_rnn("layer", "lstm", 3, 0)
+    keras_rnn.forward(before, "lstm", inputs)
+    keras.layers.Dense(2)  # a name taken
+    keras_rnn.release_models()
+    assert keras.layers.Dense(2).name == "dense"
+    after = keras_rnn.build_rnn("layer", "lstm", 3, 0)
+    keras_rnn.forward(after, "lstm", inputs)
+    for got, want in zip(keras_rnn.get_weights(after).values(), keras_seeded_weights("layer", "lstm", 3, 0)):
+        np.testing.assert_array_equal(got, want)
+    assert np.array_equal(keras_rnn.forward(before, "lstm", inputs)["outputs"],
+                          keras_rnn.forward(after, "lstm", inputs)["outputs"])  # the old model still runs
+
+
+def test_a_sweep_releases_old_models_every_release_every_points(monkeypatch):
+    from rnnexp.sweep import callback
+
+    released = []
+    monkeypatch.setattr(keras_rnn, "release_models", lambda: released.append(True))
+    hook = callback.SweepCallback()
+    for _ in range(2 * callback.RELEASE_EVERY + 1):
+        hook.on_job_end(config=None, job_return=None)
+    assert len(released) == 2

@@ -1,6 +1,7 @@
 """The sweep's Hydra callback (`hydra.callbacks.sweep_parent` in
 rnnexp/conf/config.yaml): Hydra calls `on_multirun_start` in the launching
-process before any job starts, and `on_multirun_end` after the last.
+process before any job starts, `on_job_end` after each job where it ran, and
+`on_multirun_end` after the last.
 
 It checks every point first (rnnexp.sweep.points) and that the tracking
 server answers, so a bad sweep fails at once with nothing recorded; then it
@@ -8,7 +9,9 @@ opens the sweep's parent run (rnnexp.sweep.parent). Opening the store there,
 once, also creates and migrates a new store's schema before any parallel
 worker (joblib, submitit) could race to create it. The parent is ended by
 `on_multirun_end`, or, when Hydra stops early (an interrupt, an error), by
-`close_open_sweeps`, which the CLI calls on its way out.
+`close_open_sweeps`, which the CLI calls on its way out. Every
+RELEASE_EVERY jobs, `on_job_end` lets Keras drop what it keeps of the models
+built so far, so that a long sweep's memory stays flat.
 """
 
 import os
@@ -27,9 +30,22 @@ from rnnexp.sweep.points import plan_sweep, set_current_plan, swept_keys
 from rnnexp.tracking.store import check_reachable
 
 IN_PROCESS_LAUNCHER = "hydra_plugins.rnnexp_plugins.launcher.RnnexpLauncher"  # runs the jobs here
+# Points between two releases of what Keras keeps of old models (rnnexp.core.keras_rnn.release_models):
+# memory stays within ~20 MB of flat; each release costs the next point ~0.1 s.
+RELEASE_EVERY = 32
 
 
 class SweepCallback(Callback):
+    def __init__(self) -> None:
+        self.jobs_ended = 0  # in this process (a joblib worker counts its own)
+
+    def on_job_end(self, config: DictConfig, job_return, **kwargs) -> None:
+        self.jobs_ended += 1
+        if self.jobs_ended % RELEASE_EVERY == 0:
+            from rnnexp.core.keras_rnn import release_models
+
+            release_models()
+
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         # Hydra turns an Exception raised here into a warning and sweeps on;
         # SystemExit is not one, so these stop the sweep before it starts.
