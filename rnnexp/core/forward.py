@@ -9,7 +9,7 @@ checked `ForwardResult` out; no Hydra, no MLflow, no files.
 """
 
 from dataclasses import dataclass, field
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 
@@ -35,6 +35,8 @@ class ForwardResult:
     # the NumPy recurrence's final states, and for LSTM cell_states (B, T, H); its
     # outputs are compared step by step, not kept (rnnexp.core.checks.reference_errors)
     reference: Dict[str, np.ndarray] = field(default_factory=dict)
+    # with config.dynamics.gradients: the gradient flow through time (rnnexp.core.dynamics.flow.GradientFlow)
+    dynamics: Optional[object] = None
 
     @property
     def shapes(self) -> Dict[str, list]:
@@ -46,7 +48,7 @@ class ForwardResult:
         sequences of the final hidden state's length ||h_T||, a number to
         compare across sweep points."""
         norm = float(np.linalg.norm(self.tensors["state_h"], axis=-1).mean())
-        return {**self.checks, "state_h_norm": norm}
+        return {**self.checks, "state_h_norm": norm, **(self.dynamics.metrics if self.dynamics else {})}
 
 
 def run_forward(config: Config) -> ForwardResult:
@@ -91,5 +93,11 @@ def check_forward(result: ForwardResult) -> ForwardResult:
         checks.API_PARITY: parity,
         checks.LAST_OUTPUT: checks.last_output_errors(result.tensors),
     }
+    if config.dynamics.gradients:  # the first layer's forward direction of a deep run
+        from rnnexp.core.dynamics.flow import JACOBIAN_NAME, forward_gradient_flow
+
+        result.dynamics = forward_gradient_flow(config.rnn, result.weights, result.tensors, result.encoded.lengths,
+                                                result.reference.get("cell_states"), config.dynamics.max_sequences)
+        result.check_errors[checks.DYNAMICS] = {JACOBIAN_NAME: result.dynamics.max_rel_err}
     result.checks = checks.check_metrics(result.check_errors)
     return result

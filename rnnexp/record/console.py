@@ -25,7 +25,7 @@ CONSOLE_LOGGER = "rnnexp.console"
 ERRORS_LOGGER = "rnnexp.console.errors"
 # The checks' short names in a point's line (and the compare table).
 CHECK_LABELS = {"check.reference_max_abs_err": "ref", "check.api_parity_max_abs_err": "parity",
-                "check.last_output_state_max_abs_err": "last"}
+                "check.last_output_state_max_abs_err": "last", "check.dynamics_max_rel_err": "dyn"}
 
 
 def say(text: str, error: bool = False) -> None:
