@@ -96,8 +96,8 @@ def check_forward(result: ForwardResult) -> ForwardResult:
     if config.dynamics.gradients:  # the first layer's forward direction of a deep run
         from rnnexp.core.dynamics.flow import JACOBIAN_NAME, forward_gradient_flow
 
-        result.dynamics = forward_gradient_flow(config.rnn, result.weights, result.tensors, result.encoded.lengths,
-                                                result.reference.get("cell_states"), config.dynamics.max_sequences)
+        result.dynamics = forward_gradient_flow(config.rnn, result.weights, inputs, result.encoded.lengths,
+                                                config.dynamics.max_sequences)
         result.check_errors[checks.DYNAMICS] = {JACOBIAN_NAME: result.dynamics.max_rel_err}
     result.checks = checks.check_metrics(result.check_errors)
     return result

@@ -87,3 +87,55 @@ def sweep_gradient_figure(path: Path, curves: Mapping[str, Sequence[float]]) -> 
         axes.legend(fontsize=FONT - 1, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     figure.subplots_adjust(left=0.1, right=0.8, bottom=0.12, top=0.92)
     return save(figure, path)
+
+
+def principal_axes(states: np.ndarray, count: int = 2):
+    """(mean (S,), axes (count, S)): the visited states' first principal
+    components (zero rows where the states have fewer dimensions)."""
+    mean = states.mean(axis=0)
+    _, _, rows = np.linalg.svd(states - mean, full_matrices=False)
+    axes = np.zeros((count, states.shape[1]))
+    axes[:min(count, len(rows))] = rows[:count]
+    return mean, axes
+
+
+def write_fixed_point_plot(folder: Path, trajectories: Sequence[np.ndarray], texts: Sequence[str],
+                           points: Sequence[Mapping], title: str) -> Path:
+    """`fixed_points.png` in `folder`: the training sequences' trajectories in
+    the first two principal components of the states they visit, with the
+    fixed points marked per token (filled: stable, hollow: unstable).
+
+    Args:
+        trajectories: per sequence its states s_0..s_T, (T + 1, S) each.
+        texts: the sequences' inputs, for the legend.
+        points: as in dynamics/fixed_points.json: token, state, stable.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    mean, axes_pc = principal_axes(np.concatenate(list(trajectories)))
+    figure = new_figure(width=WIDTH, height=6.0)
+    axes = figure.subplots()
+    for index, (path, text) in enumerate(zip(list(trajectories)[:MAX_CURVES], texts)):
+        xy = (path - mean) @ axes_pc.T
+        axes.plot(xy[:, 0], xy[:, 1], "-", color="0.4", linewidth=1, zorder=3)
+        axes.plot(xy[:, 0], xy[:, 1], "^", color=f"C{index % 10}", markersize=6, zorder=4,
+                  label=f"trajectory {text[:16]!r}")
+        axes.plot(xy[:1, 0], xy[:1, 1], "s", color="k", markersize=6, zorder=5)
+    tokens = list(dict.fromkeys(point["token"] for point in points))
+    for index, token in enumerate(tokens):
+        color = f"C{(index + 3) % 10}"
+        for stable in (True, False):
+            chosen = [point["state"] for point in points if point["token"] == token and point["stable"] == stable]
+            if chosen:
+                xy = (np.asarray(chosen) - mean) @ axes_pc.T
+                axes.plot(xy[:, 0], xy[:, 1], "o", markersize=12, markeredgewidth=2, color=color, zorder=2,
+                          markerfacecolor=color if stable else "none",
+                          label=f"x={token!r} {'stable' if stable else 'unstable'}")
+    axes.set_xlabel("PC 1 of the visited states", fontsize=FONT)
+    axes.set_ylabel("PC 2", fontsize=FONT)
+    axes.tick_params(labelsize=FONT)
+    axes.grid(alpha=0.3)
+    axes.set_title(f"fixed points and trajectories (square: s_0): {title}", fontsize=FONT + 2)
+    axes.legend(fontsize=FONT - 2, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    figure.subplots_adjust(left=0.08, right=0.72, bottom=0.1, top=0.92)
+    return save(figure, folder / "fixed_points.png")

@@ -19,22 +19,26 @@ _cells: Dict[Tuple[str, int, int], object] = {}  # built cells by (rnn, H, V): a
 
 
 def keras_cell(rnn, weights: Mapping[str, np.ndarray]):
-    """A built Keras cell of `rnn` holding `weights` (kernel (V, G*H), ...)."""
+    """A built float64 Keras cell of `rnn` holding `weights` (kernel (V, G*H), ...)."""
     cell = cell_of(rnn)
     vocab, width = np.shape(weights["kernel"])
     hidden = width // cell.gates
     key = (cell.cell, hidden, vocab)
     if key not in _cells:
-        built = getattr(keras_module().layers, cell.cell)(units=hidden)
+        built = getattr(keras_module().layers, cell.cell)(units=hidden, dtype="float64")
         built.build((None, vocab))
         _cells[key] = built
     built = _cells[key]
-    built.set_weights([np.asarray(weights[w.name], dtype=np.float32) for w in built.weights])
+    built.set_weights([np.asarray(weights[w.name], dtype=np.float64) for w in built.weights])
     return built
 
 
 def keras_step_jacobians(rnn, weights: Mapping[str, np.ndarray], x: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """∂F/∂s of Keras's cell at each row's (x, s), in float32 as Keras computes.
+    """∂F/∂s of Keras's cell at each row's (x, s), the cell built in float64.
+
+    Float64, so that the Jacobians compare with the reference's to ~1e-12:
+    in float32, a saturated unit's tanh' = 1 - h² (h = 0.9999) alone is off by
+    1e-3 relative, which would hide a wrong derivative as well as fail a right one.
 
     Args:
         rnn: the cell (an Rnn or its name).
@@ -50,11 +54,11 @@ def keras_step_jacobians(rnn, weights: Mapping[str, np.ndarray], x: np.ndarray, 
     two = len(cell_of(rnn).states) == 2
     jacobians = np.empty((len(s), size, size))
     chunk = max(1, MAX_ROWS // max(size, 1))
-    pick = tf.reshape(tf.eye(size), (size, 1, size))  # copy j keeps output j
+    pick = tf.reshape(tf.eye(size, dtype=tf.float64), (size, 1, size))  # copy j keeps output j
     for start in range(0, len(s), chunk):
         count = len(s[start:start + chunk])
-        states = tf.constant(np.tile(np.asarray(s[start:start + chunk], np.float32), (size, 1)))
-        inputs = tf.constant(np.tile(np.asarray(x[start:start + chunk], np.float32), (size, 1)))
+        states = tf.constant(np.tile(np.asarray(s[start:start + chunk], np.float64), (size, 1)))
+        inputs = tf.constant(np.tile(np.asarray(x[start:start + chunk], np.float64), (size, 1)))
         with tf.GradientTape() as tape:
             tape.watch(states)
             previous = [states[:, :size // 2], states[:, size // 2:]] if two else [states]
