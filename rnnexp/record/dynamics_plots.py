@@ -19,7 +19,8 @@ MAX_CURVES = 8  # per-sequence curves a run's figure draws besides the mean
 
 
 def decade_axis(axes, logs: np.ndarray, label: str) -> None:
-    """Labels `axes`' y axis per decade of the log10 values drawn on it (about 8 labels)."""
+    """Labels `axes`' y axis per decade of the log10 values drawn on it
+    (about 8 labels), its x axis as k."""
     finite = logs[np.isfinite(logs)]
     low, high = (int(np.floor(finite.min())), int(np.ceil(finite.max()))) if finite.size else (-1, 1)
     high = max(high, low + 1)
@@ -28,6 +29,8 @@ def decade_axis(axes, logs: np.ndarray, label: str) -> None:
     axes.set_yticks(ticks, [f"1e{k}" for k in ticks], fontsize=FONT)
     axes.set_ylim(low - 0.2, high + 0.2)
     axes.set_ylabel(label, fontsize=FONT)
+    axes.set_xlabel("k, steps back from the last", fontsize=FONT)
+    axes.xaxis.get_major_locator().set_params(integer=True)  # k counts steps
     axes.tick_params(labelsize=FONT)
     axes.grid(alpha=0.3)
 
@@ -58,7 +61,6 @@ def write_gradient_plot(folder: Path, grad_norm: Sequence[float], norms: np.ndar
     axes.plot(k, mean, "o-", color="tab:blue", label="mean over sequences", markersize=3)
     axes.plot([], [], color="0.6", linewidth=0.8, label="one sequence")
     decade_axis(axes, np.concatenate([mean, _logs(np.asarray(norms)[:MAX_CURVES]).ravel()]), NORM_LABEL)
-    axes.set_xlabel("k, steps back from the last", fontsize=FONT)
     axes.set_title(f"gradient flow through time: {title}", fontsize=FONT + 2)
     axes.legend(fontsize=FONT - 1, frameon=False)
     figure.subplots_adjust(left=0.12, right=0.97, bottom=0.13, top=0.9)
@@ -81,7 +83,6 @@ def sweep_gradient_figure(path: Path, curves: Mapping[str, Sequence[float]]) -> 
         axes.plot(np.arange(1, len(line) + 1), line, "o-", markersize=3, color=f"C{index % 10}",
                   label=name.split(" (")[0][:24])
     decade_axis(axes, np.concatenate(logs) if logs else np.zeros(0), f"mean {NORM_LABEL}")
-    axes.set_xlabel("k, steps back from the last", fontsize=FONT)
     axes.set_title(f"gradient flow through time, {len(curves)} sweep points", fontsize=FONT + 2)
     if curves:
         axes.legend(fontsize=FONT - 1, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
