@@ -105,3 +105,18 @@ def test_a_large_difference_fails_the_run_naming_the_jacobians():
     assert message.startswith("check.dynamics_max_rel_err = 0.002 > 0.001") and "ds_T/ds_(T-k)" in message
     assert failures({DYNAMICS: {"ds_T/ds_(T-k)": float("nan")}})
     assert not failures({DYNAMICS: {"ds_T/ds_(T-k)": 1e-6}})
+
+
+def test_a_large_run_is_bounded_to_fewer_sequences_then_fewer_steps():
+    from rnnexp.core.dynamics.flow import MAX_ELEMENTS, MAX_WORK, limits
+
+    assert limits(3, 5, 4, 32) == (3, 5)  # the lesson: everything
+    sequences, depth = limits(256, 200, 512, 32)  # an LSTM of 256 units
+    assert (sequences, depth) == (1, 1)  # k = 1 at least: the spectral radius needs it
+    sequences, depth = limits(64, 200, 16, 32)
+    assert sequences * depth * 16 ** 3 <= MAX_WORK and sequences * depth * 16 ** 2 <= MAX_ELEMENTS
+    weights = random_weights("gru", scale=0.8)
+    inputs, lengths = one_hot_batch([12, 7])
+    full, cut = (gradient_flow("gru", weights, inputs, lengths, depth=d) for d in (None, 4))
+    assert cut.grad_norm.shape == (4,)
+    np.testing.assert_allclose(cut.norms, full.norms[:, :4], rtol=1e-12)

@@ -14,7 +14,7 @@ from typing import Dict, Mapping, Optional
 import numpy as np
 
 from rnnexp.core.dynamics.autodiff import keras_step_jacobians
-from rnnexp.core.dynamics.jacobians import reference_states, step_pairs, step_with_jacobian
+from rnnexp.core.dynamics.jacobians import reference_states, state_size, step_pairs, step_with_jacobian
 from rnnexp.core.dynamics.spectra import recurrent_spectral_radius, spectral_radius
 
 GRAD_NORM = "dynamics.grad_norm"  # logged with step=k
@@ -43,24 +43,25 @@ class GradientFlow:
         return metrics
 
 
-def products_through_time(jacobians: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Yields, for k = 1..T, the (B, S, S) products ∂s_{T_b}/∂s_{T_b-k}
-    (the identity where k > T_b).
+def products_through_time(jacobians: np.ndarray, lengths: np.ndarray):
+    """Yields, for k = 1..K, (k, the (B, S, S) products ∂s_{T_b}/∂s_{T_b-k})
+    (frozen where k > T_b).
 
     Args:
-        jacobians: (B, T, S, S), [b, t-1] = J_t of sequence b (any value past T_b).
+        jacobians: (B, K, S, S), [b, k-1] = J_{T_b - k + 1} of sequence b,
+            counted back from its own last step (any value where k > T_b).
         lengths: (B,) each sequence's T_b.
     """
-    batch, steps, size, _ = jacobians.shape
+    batch, depth, size, _ = jacobians.shape
     product = np.broadcast_to(np.eye(size), (batch, size, size)).copy()
-    for k in range(1, steps + 1):
+    for k in range(1, depth + 1):
         active = np.flatnonzero(lengths >= k)
-        product[active] = product[active] @ jacobians[active, lengths[active] - k]
+        product[active] = product[active] @ jacobians[active, k - 1]
         yield k, product
 
 
 def gradient_flow(rnn, weights: Mapping[str, np.ndarray], inputs: np.ndarray, lengths: np.ndarray,
-                  states: Optional[np.ndarray] = None) -> GradientFlow:
+                  states: Optional[np.ndarray] = None, depth: Optional[int] = None) -> GradientFlow:
     """The gradient flow of one recurrent layer on a batch, both ways.
 
     Args:
@@ -69,6 +70,7 @@ def gradient_flow(rnn, weights: Mapping[str, np.ndarray], inputs: np.ndarray, le
         inputs: (B, T, V); lengths: (B,) each sequence's own length.
         states: (B, T + 1, S) where Keras's side linearises, s_0 = 0 first;
             None: the reference's float64 states, as the reference's side.
+        depth: the largest k (None: T); a run's cost bound (`limits`).
 
     Returns:
         A GradientFlow; the reference side always linearises at its own
@@ -76,16 +78,17 @@ def gradient_flow(rnn, weights: Mapping[str, np.ndarray], inputs: np.ndarray, le
     """
     lengths = np.asarray(lengths, dtype=np.int64)
     batch, steps, _ = inputs.shape
+    steps = steps if depth is None else max(0, min(steps, int(depth)))
     own = reference_states(rnn, inputs, weights, lengths)
-    pairs = step_pairs(inputs, own, lengths)
+    pairs = step_pairs(inputs, own, lengths, steps)
     _, reference = step_with_jacobian(rnn, pairs["x"], pairs["s"], weights)
-    keras_pairs = pairs if states is None else step_pairs(inputs, np.asarray(states, np.float64), lengths)
+    keras_pairs = pairs if states is None else step_pairs(inputs, np.asarray(states, np.float64), lengths, steps)
     autodiff = keras_step_jacobians(rnn, weights, keras_pairs["x"], keras_pairs["s"])
     size = own.shape[-1]
     grids = []
     for flat in (autodiff, reference):
         grid = np.zeros((batch, steps, size, size))
-        grid[pairs["rows"], pairs["steps"]] = flat
+        grid[pairs["rows"], pairs["back"]] = flat
         grids.append(grid)
     norms = np.full((2, batch, steps), np.nan)
     worst = 0.0
@@ -106,10 +109,29 @@ def gradient_flow(rnn, weights: Mapping[str, np.ndarray], inputs: np.ndarray, le
                         recurrent_spectral_radius=recurrent_spectral_radius(rnn, weights), sequences=batch)
 
 
+# A run's bound on the work: multiply-adds of one side's products (~0.1 s of
+# NumPy), and elements of one side's Jacobians (32 MB). The lesson's sizes are
+# thousands of times below both; a run of 256 units over 200 steps is not.
+MAX_WORK = 1e8
+MAX_ELEMENTS = 1 << 22
+
+
+def limits(batch: int, steps: int, size: int, max_sequences: int):
+    """(sequences, depth) within MAX_WORK and MAX_ELEMENTS: the first
+    sequences (halved until they fit, down to one), then the largest k."""
+    sequences = max(1, min(batch, max_sequences))
+    while sequences > 1 and sequences * steps * size ** 3 > MAX_WORK:
+        sequences = (sequences + 1) // 2
+    depth = min(steps, int(MAX_WORK // (sequences * size ** 3)), MAX_ELEMENTS // (sequences * size ** 2))
+    return sequences, max(1, depth)
+
+
 def forward_gradient_flow(rnn, weights, inputs: np.ndarray, lengths: np.ndarray,
                           max_sequences: int = 32) -> GradientFlow:
-    """`gradient_flow` of a forward pass's first `max_sequences` sequences
-    (inputs (B, T, V), lengths (B,)), both sides at the reference's states
+    """`gradient_flow` of a forward pass (inputs (B, T, V), lengths (B,)):
+    of its first `max_sequences` sequences and for k up to T, or fewer of
+    both for a large run (`limits`); both sides at the reference's states
     (which check.reference_max_abs_err matches with Keras's)."""
-    shown = slice(0, max_sequences)
-    return gradient_flow(rnn, weights, inputs[shown], np.asarray(lengths)[shown])
+    size = state_size(rnn, np.shape(weights["recurrent_kernel"])[0])
+    sequences, depth = limits(len(inputs), inputs.shape[1], size, max_sequences)
+    return gradient_flow(rnn, weights, inputs[:sequences], np.asarray(lengths)[:sequences], depth=depth)

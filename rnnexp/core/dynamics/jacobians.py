@@ -113,17 +113,19 @@ def reference_states(rnn, inputs: np.ndarray, weights: Mapping[str, np.ndarray],
     return states
 
 
-def step_pairs(inputs: np.ndarray, states: np.ndarray, lengths: np.ndarray) -> Dict[str, np.ndarray]:
-    """The (x_t, s_{t-1}) of every real step, rows ordered by sequence then step.
+def step_pairs(inputs: np.ndarray, states: np.ndarray, lengths: np.ndarray, depth: int) -> Dict[str, np.ndarray]:
+    """The (x_t, s_{t-1}) of each sequence's last `depth` real steps.
 
     Args:
         inputs: (B, T, V); states: (B, T + 1, S) with [:, 0] = s_0; lengths (B,).
 
     Returns:
-        {"x": (N, V), "s": (N, S), "rows": (N,) sequence, "steps": (N,) t - 1},
-        N = sum(lengths).
+        {"x": (N, V), "s": (N, S), "rows": (N,) the sequence, "back": (N,)
+        T_b - t: 0 for the sequence's last step}.
     """
     lengths = np.asarray(lengths, dtype=np.int64)
-    rows = np.repeat(np.arange(len(lengths)), lengths)
-    steps = np.concatenate([np.arange(n) for n in lengths]) if len(lengths) else np.zeros(0, np.int64)
-    return {"x": inputs[rows, steps], "s": states[rows, steps], "rows": rows, "steps": steps}
+    counts = np.minimum(lengths, depth)
+    rows = np.repeat(np.arange(len(lengths)), counts)
+    back = np.concatenate([np.arange(n) for n in counts]) if len(lengths) else np.zeros(0, np.int64)
+    steps = lengths[rows] - 1 - back  # t - 1
+    return {"x": inputs[rows, steps], "s": states[rows, steps], "rows": rows, "back": back}
