@@ -36,3 +36,15 @@ def test_fixed_point_plot_projects_onto_the_visited_states_principal_components(
     points = [{"token": "a", "state": [0.4], "stable": True}, {"token": "b", "state": [0.0], "stable": False}]
     path = write_fixed_point_plot(tmp_path, one_unit, ["abab"], points, "simple_rnn, hidden_size=1")
     assert png_size(path) == (1000, 600)
+
+
+def test_a_run_prints_its_gradient_flow_in_one_line():
+    from types import SimpleNamespace
+
+    from rnnexp.record.console import gradient_line
+
+    flow = SimpleNamespace(grad_norm=np.array([1.2, 0.5, 0.043]), jacobian_spectral_radius=0.93)
+    assert gradient_line(flow) == ("gradient flow ||ds_T/ds_(T-k)||: k=1: 1.2, k=3: 0.043; "
+                                   "spectral radius of ds_T/ds_(T-1): 0.93")
+    flow.grad_norm = np.array([0.7])
+    assert gradient_line(flow).startswith("gradient flow ||ds_T/ds_(T-k)||: k=1: 0.7; ")
