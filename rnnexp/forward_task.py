@@ -32,6 +32,7 @@ def record_forward(run: RunRecord, result, config: Config, plain: dict, context:
     the job's .hydra folder, the metrics and tags; then raises CheckFailed if
     a check exceeded its tolerance (the FAILED run keeps its numbers)."""
     from rnnexp.core.checks import raise_for_failures
+    from rnnexp.dynamics_task import record_gradient_flow
     from rnnexp.record.forward_files import table_inputs, write_forward_files, write_states_table
 
     lengths, stacked = result.encoded.lengths, config.num_layers * config.directions > 1
@@ -53,6 +54,7 @@ def record_forward(run: RunRecord, result, config: Config, plain: dict, context:
     if context.hydra_dir:
         run.add_folder(context.hydra_dir, ".hydra")
     run.log_metrics(result.metrics)
+    record_gradient_flow(run, result, config)
     run.set_tags({t.SHAPES_TAG: json.dumps(result.shapes), **length_tags(lengths)})
     raise_for_failures(result.check_errors)
 

@@ -5,6 +5,7 @@ import time
 
 from rnnexp.config.job_context import JobContext
 from rnnexp.config.schema import Config
+from rnnexp.dynamics_task import record_training_dynamics
 from rnnexp.forward_task import record_forward
 from rnnexp.record.console import say
 from rnnexp.tracking import tags as t
@@ -44,6 +45,7 @@ def train_and_record(run: RunRecord, config: Config, plain: dict, context: JobCo
                   for i, text in enumerate(result.predictions[:MAX_PREDICTIONS])})
     run.log_model(save_keras_model(run.model_folder(), result.keras_model, config.data.vocab,
                                    result.sequences[0][0], step=epochs))
+    record_training_dynamics(run, result, config)
     record_forward(run, result.forward, config, plain, context)
     return result
 

@@ -109,3 +109,41 @@ def test_plots_can_be_turned_off(job):
     assert "tensors/outputs.npy" in paths
     assert not [path for path in paths if path.startswith("plots") or path.endswith(".png")]
     assert run.data.params["plots.enabled"] == "False"
+
+
+def test_a_run_records_its_gradient_flow_through_time(job):
+    """dynamics.grad_norm with step=k for k = 1..T (a ragged batch: T = 21 and 5),
+    as the reference computes it from the logged inputs and weights."""
+    from rnnexp.core.dynamics.flow import gradient_flow
+
+    error, run = job("rnn=lstm", "hidden_size=4", "data.sequences=[hellohelloheolleholeh,hello]")
+    assert error is None and run.info.status == "FINISHED"
+    history = sorted(job.client.get_metric_history(run.info.run_id, "dynamics.grad_norm"), key=lambda m: m.step)
+    assert [m.step for m in history] == list(range(1, 22))
+    assert run.data.metrics["check.dynamics_max_rel_err"] <= 1e-3
+    assert "plots/gradients.png" in artifact_paths(job.client, run.info.run_id)
+    load = lambda path: np.load(job.client.download_artifacts(run.info.run_id, path))  # noqa: E731
+    weights = {name: load(f"weights/{name}.npy") for name in ("kernel", "recurrent_kernel", "bias")}
+    flow = gradient_flow("lstm", weights, load("tensors/inputs.npy"), load("tensors/lengths.npy"))
+    np.testing.assert_allclose([m.value for m in history], flow.reference_grad_norm, rtol=1e-9)
+    assert run.data.metrics["dynamics.jacobian_spectral_radius"] == pytest.approx(flow.jacobian_spectral_radius)
+
+
+def test_a_wrong_derivative_fails_the_run_and_gradients_can_be_turned_off(job, monkeypatch):
+    from rnnexp.config.schema import Rnn
+    from rnnexp.core.dynamics import jacobians
+
+    right = jacobians.JACOBIANS[Rnn.gru]
+
+    def one_percent_off(x, s, w):  # a derivative 1% off
+        new, jacobian = right(x, s, w)
+        return new, jacobian * 0.99
+
+    monkeypatch.setitem(jacobians.JACOBIANS, Rnn.gru, one_percent_off)
+    error, run = job("rnn=gru")
+    assert isinstance(error, CheckFailed) and run.info.status == "FAILED"
+    assert run.data.tags["rnnexp.error"].startswith("CheckFailed: check.dynamics_max_rel_err = ")
+    assert "ds_T/ds_(T-k) differs by" in run.data.tags["rnnexp.error"]
+    error, run = job("rnn=gru", "dynamics.gradients=false")
+    assert error is None and not [key for key in run.data.metrics if "dynamics" in key]
+    assert "plots/gradients.png" not in artifact_paths(job.client, run.info.run_id)

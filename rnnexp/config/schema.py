@@ -148,6 +148,34 @@ class ConsoleConfig:
 
 
 @dataclass
+class DynamicsConfig:
+    """What a run records of its recurrence as a dynamical system
+    (rnnexp.core.dynamics, docs/dynamics.md)."""
+
+    # Every run: dynamics.grad_norm (||ds_T/ds_(T-k)|| for k = 1..T), the
+    # spectral radii and check.dynamics_max_rel_err; false to skip them.
+    gradients: bool = True
+    # task=train: the trained cell's fixed points per token (dynamics/fixed_points.json).
+    fixed_points: bool = False
+    max_sequences: int = 32  # the gradients are computed on the batch's first sequences
+    starts: int = 64  # starting states per token for the fixed-point search
+    noise: float = 0.1  # the starts: visited states plus noise of this std (times the states' std)
+
+    def check(self, task: "Task") -> None:
+        for key in ("gradients", "fixed_points"):
+            if not isinstance(getattr(self, key), bool):
+                raise ConfigError(f"dynamics.{key}", getattr(self, key), "true or false")
+        check_positive_int("dynamics.max_sequences", self.max_sequences)
+        check_positive_int("dynamics.starts", self.starts)
+        noise = self.noise
+        if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not math.isfinite(noise) or noise < 0:
+            raise ConfigError("dynamics.noise", noise, "a finite number >= 0")
+        if self.fixed_points and task is not Task.train:
+            raise ConfigError("dynamics.fixed_points", self.fixed_points, "false unless task=train",
+                              "fixed points are searched in a trained cell")
+
+
+@dataclass
 class Config:
     task: Task = Task.forward
     hidden_size: int = 2  # units H of the RNN
@@ -167,6 +195,7 @@ class Config:
     mlflow: MlflowConfig = field(default_factory=MlflowConfig)
     plots: PlotsConfig = field(default_factory=PlotsConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
     # true: skip a run (or sweep point) that already FINISHED in this
     # experiment with the same config and code (rnnexp.tracking.tags).
     resume: bool = False
@@ -191,6 +220,7 @@ class Config:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise ConfigError("seed", self.seed, "an integer")
         self.plots.check()
+        self.dynamics.check(self.task)
         if self.task is Task.generate:  # the model, its vocabulary and data are the source run's
             self.generate.check(self.task)
             return

@@ -16,17 +16,22 @@ from rnnexp.errors import CheckFailed
 REFERENCE = "check.reference_max_abs_err"  # vs the NumPy recurrence (rnnexp.core.reference), float64
 API_PARITY = "check.api_parity_max_abs_err"  # vs the other API (cell <-> layer), same weights
 LAST_OUTPUT = "check.last_output_state_max_abs_err"  # the lesson: outputs[:, -1] is the final state
+# Keras autodiff vs the reference's analytic Jacobians ds_T/ds_(T-k), relative (rnnexp.core.dynamics.flow)
+DYNAMICS = "check.dynamics_max_rel_err"
 
 # float32 against float64 drifts by ~1e-7 per step; 1e-5 leaves room for long
 # sequences while any wrong weight, gate order or bias shows up far above it.
 # The two Keras APIs run the same float32 ops, so they agree almost exactly.
-TOLERANCES = {REFERENCE: 1e-5, API_PARITY: 1e-6, LAST_OUTPUT: 1e-6}
+# Both sides of the Jacobians are float64 (rnnexp.core.dynamics.autodiff): they agree to ~1e-12; a wrong
+# derivative is off by O(1). 1e-3 is the bound.
+TOLERANCES = {REFERENCE: 1e-5, API_PARITY: 1e-6, LAST_OUTPUT: 1e-6, DYNAMICS: 1e-3}
 ROWS_PER_BLOCK = 32  # sequences compared at a time (see max_abs_difference)
 
 COMPARED_WITH = {
     REFERENCE: "the NumPy reference recurrence on the recorded inputs and weights",
     API_PARITY: "the other Keras API built with the same weights",
     LAST_OUTPUT: "the final state",
+    DYNAMICS: "the NumPy reference's analytic Jacobians (relative)",
 }
 
 

@@ -9,13 +9,14 @@ checked `ForwardResult` out; no Hydra, no MLflow, no files.
 """
 
 from dataclasses import dataclass, field
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 
 from rnnexp.config.schema import Api, Config
 from rnnexp.core import checks, keras_rnn
 from rnnexp.core.encoding import Encoded, one_hot
+from rnnexp.core.reference import first_cell_weights
 
 OTHER_API = {Api.cell: Api.layer, Api.layer: Api.cell}  # the API-parity check builds the other one
 
@@ -38,6 +39,8 @@ class ForwardResult:
     # outputs are compared step by step, not kept (rnnexp.core.checks.reference_errors);
     # for a stack also hidden_states and cell_states (L*D, B, T, H)
     reference: Dict[str, np.ndarray] = field(default_factory=dict)
+    # with config.dynamics.gradients: the gradient flow through time (rnnexp.core.dynamics.flow.GradientFlow)
+    dynamics: Optional[object] = None
 
     @property
     def shapes(self) -> Dict[str, list]:
@@ -47,12 +50,13 @@ class ForwardResult:
     def metrics(self) -> Dict[str, float]:
         """What a run logs: the checks, and state_h_norm, the mean over the
         sequences of the final hidden state's length ||h_T|| (a stack's top
-        layer's, both directions), a number to compare across sweep points."""
+        layer's, both directions), a number to compare across sweep points;
+        with the gradient flow, its metrics."""
         state_h = self.tensors["state_h"]
         if state_h.ndim == 3:  # a stack: the top layer's, its directions side by side (B, D*H)
             state_h = np.concatenate(list(state_h[-self.config.directions:]), axis=-1)
         norm = float(np.linalg.norm(state_h, axis=-1).mean())
-        return {**self.checks, "state_h_norm": norm}
+        return {**self.checks, "state_h_norm": norm, **(self.dynamics.metrics if self.dynamics else {})}
 
 
 def run_forward(config: Config) -> ForwardResult:
@@ -100,5 +104,11 @@ def check_forward(result: ForwardResult) -> ForwardResult:
         checks.API_PARITY: parity,
         checks.LAST_OUTPUT: checks.last_output_errors(result.tensors, result.encoded.lengths, config.directions),
     }
+    if config.dynamics.gradients:  # the first layer's forward direction of a deep run
+        from rnnexp.core.dynamics.flow import JACOBIAN_NAME, forward_gradient_flow
+
+        result.dynamics = forward_gradient_flow(config.rnn, first_cell_weights(result.weights), inputs,
+                                                result.encoded.lengths, config.dynamics.max_sequences)
+        result.check_errors[checks.DYNAMICS] = {JACOBIAN_NAME: result.dynamics.max_rel_err}
     result.checks = checks.check_metrics(result.check_errors)
     return result

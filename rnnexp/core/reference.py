@@ -148,6 +148,13 @@ def layer_weights(weights: Dict[str, np.ndarray], level: int, direction: str) ->
     return {name[len(prefix):]: array for name, array in weights.items() if name.startswith(prefix)}
 
 
+def first_cell_weights(weights: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
+    """The weights of the first layer's forward cell: `weights` itself for one
+    layer in one direction, else its "layer0/forward/" part (what the
+    dynamics of a stack read, docs/dynamics.md)."""
+    return weights if "kernel" in weights else layer_weights(weights, 0, "forward")
+
+
 def run_stack_reference(rnn: Rnn, inputs: np.ndarray, weights: Dict[str, np.ndarray], mask: Optional[np.ndarray],
                         num_layers: int, directions: int) -> Dict[str, np.ndarray]:
     """A stack of `num_layers` layers of `directions` (1 or 2) directions in

@@ -100,6 +100,8 @@ class TrainResult:
     generated: str  # generate.prompt and generate.length characters the trained model generated
     # A text file's window counts, {"train": ..., "validation": ...}; None for sequences.
     window_counts: Optional[Dict[str, int]] = None
+    # The RNN's weights before training (kernel, recurrent_kernel, bias), for what changed (the spectra).
+    initial_weights: Optional[Dict[str, np.ndarray]] = None
 
     @property
     def input_texts(self) -> List[str]:
@@ -135,6 +137,7 @@ def train(config: Config, text: Optional[str] = None, on_epoch=None) -> TrainRes
     next_char.enable_determinism()
     layer = keras_rnn.build_rnn(config.api, config.rnn, config.hidden_size, config.seed, num_layers=config.num_layers)
     classifier = next_char.build_next_char_model(layer, len(vocab), settings.optimizer, settings.learning_rate)
+    initial_weights = keras_rnn.get_weights(layer)  # built by the model's call
     if windows is None:
         history = next_char.fit(classifier, inputs, data.targets, mask, settings.epochs, settings.batch_size,
                                 config.seed, on_epoch)
@@ -154,6 +157,7 @@ def train(config: Config, text: Optional[str] = None, on_epoch=None) -> TrainRes
         forward=check_forward(forward), keras_model=classifier, generated=generated,
         window_counts=None if windows is None else {
             "train": windows.train.count, "validation": 0 if windows.validation is None else windows.validation.count},
+        initial_weights=initial_weights,
     )
 
 

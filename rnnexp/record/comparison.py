@@ -70,7 +70,8 @@ def compare_table(runs: Sequence[Mapping]):
 # The narrow view's short headers.
 SHORT_NAMES = {"run_id": "run", "shape.inputs": "inputs", "shape.outputs": "outputs", "shape.state_h": "h",
                "shape.state_c": "c", "check.reference_max_abs_err": "ref", "check.api_parity_max_abs_err": "parity",
-               "check.last_output_state_max_abs_err": "last", "train.final_accuracy": "accuracy"}
+               "check.last_output_state_max_abs_err": "last", "check.dynamics_max_rel_err": "dyn",
+               "train.final_accuracy": "accuracy"}
 NARROW_EXTRAS = ("train.final_accuracy", "generated")  # shown after the checks when the runs have them
 # Dropped from the narrow view, in this order, while it is wider than asked.
 DROP_ORDER = ("shape.inputs", "shape.outputs", "shape.state_h", "shape.state_c", "run_id")

@@ -25,7 +25,7 @@ CONSOLE_LOGGER = "rnnexp.console"
 ERRORS_LOGGER = "rnnexp.console.errors"
 # The checks' short names in a point's line (and the compare table).
 CHECK_LABELS = {"check.reference_max_abs_err": "ref", "check.api_parity_max_abs_err": "parity",
-                "check.last_output_state_max_abs_err": "last"}
+                "check.last_output_state_max_abs_err": "last", "check.dynamics_max_rel_err": "dyn"}
 
 
 def say(text: str, error: bool = False) -> None:
@@ -87,7 +87,17 @@ def describe(result, tensors: bool = True) -> str:
     else:
         lines.append("shapes: " + ", ".join(f"{name} {tuple(a.shape)}" for name, a in result.tensors.items()))
     lines += [f"{name} = {value:.3g}" for name, value in result.checks.items()]
+    if getattr(result, "dynamics", None) is not None:
+        lines.append(gradient_line(result.dynamics))
     return "\n".join(lines)
+
+
+def gradient_line(flow) -> str:
+    """The gradient flow in one line: ||ds_T/ds_(T-k)|| at k = 1 and at the largest k, the spectral radius."""
+    norms, last = flow.grad_norm, len(flow.grad_norm)
+    far = f", k={last}: {norms[-1]:.3g}" if last > 1 else ""
+    return (f"gradient flow ||ds_T/ds_(T-k)||: k=1: {norms[0]:.3g}{far}; "
+            f"spectral radius of ds_T/ds_(T-1): {flow.jacobian_spectral_radius:.3g}")
 
 
 def training_header(config) -> str:
@@ -151,6 +161,8 @@ def describe_training(result, seconds: float) -> str:
     lines.append(f"trained in {seconds:.1f} s; final loss {result.final['loss']:.4f}, "
                  f"accuracy {result.final['accuracy']:.4f}")
     lines += [f"{name} = {value:.3g}" for name, value in result.forward.checks.items()]
+    if getattr(result.forward, "dynamics", None) is not None:
+        lines.append(gradient_line(result.forward.dynamics) + " (trained)")
     for text, target, predicted in list(zip(result.input_texts, result.target_texts,
                                             result.predictions))[:MAX_PREDICTIONS]:
         verdict = "ok" if predicted == target else f"target {target}"

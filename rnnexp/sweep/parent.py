@@ -119,9 +119,21 @@ class SweepParent:
 
         try:
             write_sweep_summary(self.record.folder, children, self.plots)
+            if self.plots:
+                self._draw_gradients(children)
         except Exception as caught:  # noqa: BLE001  a summary is never worth losing the sweep's status
             print(f"rnnexp: could not write the sweep summary to run {self.record.run_id}: {caught!r}",
                   file=sys.stderr)
+
+
+    def _draw_gradients(self, children: List[dict]) -> None:
+        """sweep_gradients.png: every point's dynamics.grad_norm curve, if any point logged one."""
+        from rnnexp.record.dynamics_plots import GRAD_NORM, sweep_gradient_figure
+
+        histories = self.recorder.metric_histories([run["run_id"] for run in children], GRAD_NORM)
+        curves = {run["name"]: histories[run["run_id"]] for run in children if run["run_id"] in histories}
+        if curves:
+            sweep_gradient_figure(self.record.folder / "sweep_gradients.png", curves)
 
 
 _open_sweeps: List[SweepParent] = []

@@ -108,6 +108,9 @@ class BackgroundRecorder(RecorderBase):
     def end_run(self, run_id: str, status: str, error: str) -> None:
         return self._call("end_run", run_id, status, error)
 
+    def metric_histories(self, run_ids: List[str], key: str) -> Dict[str, List[float]]:
+        return self._call("metric_histories", list(run_ids), key)
+
     def _call(self, name: str, *args):
         if self._in_process is None:
             key = self._send(protocol.CALL, name, *args)

@@ -23,7 +23,7 @@ from typing import Any, Optional
 from rnnexp.interrupts import deferred_interrupts
 
 OPEN, START, FINISH, CALL, CLOSE = "open", "start", "finish", "call", "close"
-CALLS = ("children", "find_finished", "status", "end_run")  # Recorder methods the worker answers
+CALLS = ("children", "find_finished", "status", "end_run", "metric_histories")  # Recorder methods the worker answers
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,17 @@ def find_finished(client, experiment_id: str, tags: Mapping[str, str]) -> Option
     return runs[0].info.run_id if runs else None
 
 
+def metric_histories(client, run_ids: List[str], key: str) -> Dict[str, List[float]]:
+    """Each run's values of the metric `key`, in the order of their steps
+    (a curve logged with steps, e.g. dynamics.grad_norm); runs without it are left out."""
+    histories = {}
+    for run_id in run_ids:
+        points = sorted(client.get_metric_history(run_id, key), key=lambda m: (m.step, m.timestamp))
+        if points:
+            histories[run_id] = [m.value for m in points]
+    return histories
+
+
 def status(client, run_id: str) -> str:
     """RUNNING, FINISHED, FAILED or KILLED."""
     return client.get_run(run_id).info.status

@@ -149,3 +149,6 @@ class Recorder(RecorderBase):
 
     def status(self, run_id: str) -> str:
         return queries.status(self.client, run_id)
+
+    def metric_histories(self, run_ids: List[str], key: str) -> Dict[str, List[float]]:
+        return queries.metric_histories(self.client, list(run_ids), key)
