@@ -129,3 +129,19 @@ def test_bad_stack_settings_name_the_key(settings, key):
     with pytest.raises(ConfigError) as raised:
         Config(**settings, data=DataConfig(vocab=VOCAB, sequences=["hello"]))
     assert raised.value.key == key
+
+
+def test_a_stacks_dynamics_are_its_first_forward_layers():
+    """docs/dynamics.md: a deep run's gradient flow is that of its first
+    layer's forward cell, on the one-hot inputs."""
+    from rnnexp.core.dynamics.flow import forward_gradient_flow
+    from rnnexp.core.forward import run_forward
+
+    config = Config(rnn=Rnn.gru, num_layers=2, bidirectional=True, hidden_size=3,
+                    data=DataConfig(vocab=VOCAB, sequences=DATA[True]))
+    result = run_forward(config)
+    first = {name: result.weights[f"layer0/forward/{name}"] for name in WEIGHT_NAMES}
+    alone = forward_gradient_flow("gru", first, result.tensors["inputs"], result.encoded.lengths,
+                                  config.dynamics.max_sequences)
+    np.testing.assert_array_equal(result.dynamics.grad_norm, alone.grad_norm)
+    assert result.checks["check.dynamics_max_rel_err"] < 1e-3
