@@ -35,6 +35,10 @@ class SweepCallback(Callback):
         # SystemExit is not one, so these stop the sweep before it starts.
         from hydra.core.global_hydra import GlobalHydra
 
+        # Resolved first, so that OmegaConf caches its `${now:...}` in this config
+        # (which the sweeper and launcher share) and every point composed from
+        # it copies that cache: one folder for the sweep, however long planning takes.
+        sweep_dir = Path(os.path.abspath(str(config.hydra.sweep.dir)))  # as Hydra makes job folders
         try:
             plan = plan_sweep(GlobalHydra.instance().config_loader(), config)
         except ConfigError as error:
@@ -54,9 +58,11 @@ class SweepCallback(Callback):
         in_process = config.hydra.launcher.get("_target_") == IN_PROCESS_LAUNCHER
         try:
             SweepParent.open(mlflow, list(config.hydra.overrides.task),
-                             Path(os.path.abspath(str(config.hydra.sweep.dir))),  # as Hydra makes job folders
+                             sweep_dir,
                              plots=bool(config.plots.enabled), preload=_load_keras if in_process else None,
                              points=SweepPoints(count=len(plan.points), swept=swept_keys(plan.points)))
+        except ConfigError as error:  # the sweep folder is another sweep's
+            _stop(2, f"rnnexp: error: {error}")
         except Exception:
             traceback.print_exc()
             _stop(1, "rnnexp: error: could not record the sweep's parent run; nothing was run")
