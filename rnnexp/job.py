@@ -17,8 +17,8 @@ from rnnexp.errors import ConfigError
 from rnnexp.record.console import point_line, point_number, say
 from rnnexp.sweep.handoff import job_log_tags, parent_run_id, sweep_points
 from rnnexp.tracking import tags as t
-from rnnexp.tracking.recorder import ui_note
-from rnnexp.tracking.recorders import open_recorder
+from rnnexp.tracking.recorder import TrackingError, ui_note
+from rnnexp.tracking.recorders import check_open, open_recorder
 from rnnexp.tracking.run_record import RunRecord, RunStart, config_params
 from rnnexp.tracking.store import check_reachable
 
@@ -117,9 +117,14 @@ def run_job(cfg):
     from rnnexp.core.keras_rnn import keras_module
     from rnnexp.record.plots import warm_ups
 
-    recorder = open_recorder(config.mlflow.tracking_uri, config.mlflow.experiment_name,
-                             warm_ups(config.plots.enabled))
-    keras_module()  # TensorFlow now, while a background recorder's worker opens the store
+    try:
+        recorder = open_recorder(config.mlflow.tracking_uri, config.mlflow.experiment_name,
+                                 warm_ups(config.plots.enabled))
+        keras_module()  # TensorFlow now, while a background recorder's worker opens the store
+        check_open(recorder)
+    except TrackingError as error:  # nothing computed, no run created
+        raise ConfigError("mlflow.tracking_uri", config.mlflow.tracking_uri, "a tracking store that opens",
+                          f"{error} (experiment {config.mlflow.experiment_name!r})") from None
     if config.resume:
         done = recorder.find_finished({key: start.tags[key] for key in t.IDENTITY_TAGS if key in start.tags})
         if done:

@@ -47,6 +47,16 @@ CASES = [
     (["rnn=bar"], ["rnn=bar", "simple_rnn", "lstm", "gru"]),
     (["data=nope"], ["data=nope", "hello_batch", "char_h"]),
     (["hidden_sise=3"], ["hidden_sise", "not a key", "+hidden_sise=3"]),
+    # issue 15, item 8: what NumPy, TensorFlow or MLflow would refuse only later, with a traceback
+    (["seed=-1"], ["seed=-1", "0 to 4294967295"]),
+    (["seed=4294967296"], ["seed=4294967296", "0 to 4294967295"]),
+    (["hidden_size=50000"], ["hidden_size=50000", "fits in memory", "needs about", "GiB available"]),
+    (["mlflow.tracking_uri=bogus://x"], ["mlflow.tracking_uri='bogus://x'", "no MLflow tracking store knows 'bogus'"]),
+    (["mlflow.tracking_uri=file:///tmp/fs"], ["mlflow.tracking_uri='file:///tmp/fs'", "maintenance mode"]),
+    (["mlflow.tracking_uri=some/folder"], ["mlflow.tracking_uri='some/folder'", "sqlite:///mlflow.db"]),
+    # item 9
+    (["mlflow.experiment_name="], ["mlflow.experiment_name=''", "non-empty name of at most 500"]),
+    (["mlflow.experiment_name=" + "x" * 501], ["mlflow.experiment_name=", "at most 500 characters", "it has 501"]),
 ]
 
 

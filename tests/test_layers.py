@@ -16,7 +16,9 @@ STDLIB = set(sys.stdlib_module_names)
 LEAVES = {"rnnexp.errors", "rnnexp.interrupts", "rnnexp.frozen_imports"}
 # layer (a module-name prefix) -> what it may import besides the standard library and itself
 ALLOWED = {
-    "rnnexp.config.schema": {"rnnexp.errors", "rnnexp.config.value_checks", "rnnexp.config.data_schema"},
+    "rnnexp.config.schema": {"rnnexp.errors", "rnnexp.config.value_checks", "rnnexp.config.data_schema",
+                             "rnnexp.config.limits"},
+    "rnnexp.config.limits": {"rnnexp.errors"},
     "rnnexp.config.data_schema": {"rnnexp.errors", "rnnexp.config.value_checks"},
     "rnnexp.config": {"hydra", "omegaconf", "rnnexp.config", "rnnexp.errors"},
     "rnnexp.core": {"numpy", "keras", "tensorflow", "rnnexp.core", "rnnexp.config.schema", *LEAVES},

@@ -24,6 +24,7 @@ from rnnexp.errors import ConfigError
 from rnnexp.sweep.handoff import SweepPoints
 from rnnexp.sweep.parent import SweepParent, close_open_sweeps
 from rnnexp.sweep.points import plan_sweep, set_current_plan, swept_keys
+from rnnexp.tracking.recorder import TrackingError
 from rnnexp.tracking.store import check_reachable
 
 IN_PROCESS_LAUNCHER = "hydra_plugins.rnnexp_plugins.launcher.RnnexpLauncher"  # runs the jobs here
@@ -63,6 +64,8 @@ class SweepCallback(Callback):
                              points=SweepPoints(count=len(plan.points), swept=swept_keys(plan.points)))
         except ConfigError as error:  # the sweep folder is another sweep's
             _stop(2, f"rnnexp: error: {error}")
+        except TrackingError as error:  # the store could not be opened: no parent run, nothing run
+            _stop(2, f"rnnexp: error: mlflow.tracking_uri={mlflow.tracking_uri!r}: {error}; nothing was run")
         except Exception:
             traceback.print_exc()
             _stop(1, "rnnexp: error: could not record the sweep's parent run; nothing was run")

@@ -13,7 +13,7 @@ from rnnexp.config.schema import MlflowConfig
 from rnnexp.interrupts import deferred_interrupts
 from rnnexp.sweep.handoff import SweepPoints, publish_parent_run, withdraw_parent_run
 from rnnexp.tracking.recorder import RecorderBase, ui_note
-from rnnexp.tracking.recorders import open_recorder
+from rnnexp.tracking.recorders import check_open, open_recorder
 from rnnexp.tracking.run_record import FAILED, FINISHED, KILLED, RUNNING, RunRecord, RunStart
 from rnnexp.tracking.tags import ERROR_TAG, ROLE_SWEEP, ROLE_TAG, SWEEP_DIR_TAG, error_text
 
@@ -51,6 +51,7 @@ class SweepParent:
         recorder = open_recorder(mlflow.tracking_uri, mlflow.experiment_name, warm_ups(plots))
         if preload is not None:
             preload()
+        check_open(recorder)  # a store that cannot be opened stops the sweep here, saying why
         start = RunStart(name=f"sweep {' '.join(overrides)}".strip(), params={},
                          tags={ROLE_TAG: ROLE_SWEEP, SWEEP_DIR_TAG: str(sweep_dir)})
         with deferred_interrupts():  # the record must reach _open_sweeps, or the parent stays RUNNING

@@ -60,7 +60,7 @@ class BackgroundRecorder(RecorderBase):
         if reply is None:
             return self._store()
         if not reply.ok:
-            raise TrackingError(f"could not open the tracking store: {reply.value}")
+            raise TrackingError(f"could not open the tracking store: {reply.value.strip().splitlines()[0]}")
         return reply.value
 
     # -- runs -------------------------------------------------------------

@@ -12,20 +12,32 @@ deadlock (a transaction that read first, then wants to write while another
 commits) and fails at once with "database is locked". Parallel sweep workers
 writing to one SQLite store meet exactly that; MLflow rolls the transaction
 back, so calling again is safe (`RetryingClient`).
+
+A database store is looked at before MLflow opens it (`database_problem`):
+MLflow would retry one it cannot open for about 100 s, then raise a
+traceback. SQLite: the file must be a file, an SQLite database (or empty),
+writable, in a writable folder (the journal goes there). PostgreSQL, MySQL,
+SQL Server on a host: something must accept a TCP connection on its port.
 """
 
 import os
 import random
+import socket
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any, Callable, Optional, Tuple
+from urllib.parse import urlsplit
 
 from rnnexp.errors import ConfigError
 from rnnexp.frozen_imports import collector_paused
 
 PROBE_TIMEOUT_S = 10.0
+DEFAULT_STORE = "sqlite:///mlflow.db"  # MLflow 3's, without MLFLOW_TRACKING_URI
+CONNECT_TIMEOUT_S = 5.0
+SQLITE_HEADER = b"SQLite format 3\x00"
+DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306, "mssql": 1433}
 LOCKED = "database is locked"
 LOCK_ATTEMPTS = 8
 FIRST_WAIT_S = 0.05  # doubled after each failure, with jitter: at most ~13 s in all
@@ -40,8 +52,8 @@ def http_tracking_uri(tracking_uri: Optional[str]) -> Optional[str]:
 
 def check_reachable(tracking_uri: Optional[str], timeout: float = PROBE_TIMEOUT_S) -> None:
     """Returns if the tracking server answers at all (any HTTP status: a
-    proxy's 401 or a 404 still means something is listening), or if the URI
-    names no server; raises otherwise.
+    proxy's 401 or a 404 still means something is listening), or if a
+    database store looks fit to open (rnnexp.tracking.store_probe); raises otherwise.
 
     Args:
         tracking_uri: the config's `mlflow.tracking_uri` (None: the environment's).
@@ -51,9 +63,14 @@ def check_reachable(tracking_uri: Optional[str], timeout: float = PROBE_TIMEOUT_
         ConfigError: naming the URI and why it could not be reached.
     """
     uri = http_tracking_uri(tracking_uri)
-    if uri is None:
+    key = "mlflow.tracking_uri" if tracking_uri or not os.environ.get("MLFLOW_TRACKING_URI") else "MLFLOW_TRACKING_URI"
+    if uri is None:  # a database: rnnexp.tracking.store_probe
+        database = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_STORE
+        problem = database_problem(database, min(timeout, CONNECT_TIMEOUT_S))
+        if problem:
+            raise ConfigError(key, tracking_uri or os.environ.get("MLFLOW_TRACKING_URI"),
+                              "a tracking store that can be opened", f"{database}: {problem}")
         return
-    key = "mlflow.tracking_uri" if tracking_uri else "MLFLOW_TRACKING_URI"
     try:
         with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout):
             return
@@ -116,6 +133,9 @@ def _experiment_id(client, name: str, create: bool) -> str:
     from mlflow.exceptions import MlflowException
 
     experiment = client.get_experiment_by_name(name)
+    if experiment is not None and experiment.lifecycle_stage == "deleted":
+        raise LookupError(f"experiment {name!r} is deleted in {client.tracking_uri}: restore it (`mlflow "
+                          f"experiments restore --experiment-id {experiment.experiment_id}`), or name another")
     if experiment is not None:
         return experiment.experiment_id
     if not create:
@@ -137,3 +157,59 @@ def _check_store_exists(tracking_uri: str) -> None:
         if not database.is_file():
             raise LookupError(f"no MLflow store at {tracking_uri} (no file {database}; run where the "
                               "runs were recorded, or pass the store's URI)")
+
+
+def database_problem(uri: str, timeout: float = CONNECT_TIMEOUT_S) -> Optional[str]:
+    """Why the database store at `uri` cannot be opened, or None if it looks fine
+    (or is of a kind not probed here)."""
+    kind = uri.split(":", 1)[0].split("+")[0].lower()
+    if kind == "sqlite":
+        return sqlite_problem(uri)
+    if kind in DEFAULT_PORTS:
+        return server_problem(uri, DEFAULT_PORTS[kind], timeout)
+    return None
+
+
+def sqlite_problem(uri: str) -> Optional[str]:
+    path = uri.split("://", 1)[-1].split("?", 1)[0]
+    path = path[1:] if path.startswith("/") else path  # sqlite:///relative, sqlite:////absolute
+    if path in ("", ":memory:"):
+        return None
+    database = Path(path)
+    if database.is_dir():
+        return f"{database} is a folder, not an SQLite database file"
+    if database.exists():
+        try:
+            with open(database, "rb") as handle:
+                header = handle.read(len(SQLITE_HEADER))
+        except OSError as error:
+            return f"{database} cannot be read ({error.strerror})"
+        if header and header != SQLITE_HEADER:
+            return f"{database} is not an SQLite database (it starts with {header[:8]!r})"
+        if not os.access(database, os.W_OK):
+            return f"{database} is read-only; runs are written into it"
+        folder = database.parent
+    else:
+        folder = database.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            return f"{folder} is not a folder; {database} cannot be created in it"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"the folder {folder.resolve()} is not writable; SQLite writes {database.name} and its journal there"
+    return None
+
+
+def server_problem(uri: str, default_port: int, timeout: float) -> Optional[str]:
+    try:
+        parts = urlsplit(uri)
+        host, port = parts.hostname, parts.port or default_port
+    except ValueError as error:
+        return f"the URI cannot be read ({error})"
+    if not host:  # a Unix socket (?host=/run/postgresql) or the driver's default: the driver will tell
+        return None
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return None
+    except OSError as error:
+        return f"nothing accepts connections at {host}:{port} ({error.strerror or error}; waited at most {timeout:g} s)"
