@@ -59,3 +59,24 @@ def test_two_sweeps_started_together_each_nest_their_own_points(tmp_path):
             local = client.download_artifacts(child.info.run_id, ".hydra/overrides.yaml", str(tmp_path / "dl"))
             assert child.info.run_name.endswith(f"{yaml.safe_load(Path(local).read_text())[-1]})")
     assert len(runs) == rounds * (2 + 5)
+
+
+FOREIGN_CLIENT = ("import sys; from mlflow.tracking import MlflowClient; "
+                  "print(len(MlflowClient(sys.argv[1]).search_experiments()))")
+
+
+def test_commands_creating_a_new_store_at_once_record_every_run(tmp_path):
+    from mlflow.tracking import MlflowClient
+
+    for round_ in range(3):  # the race showed in the first of 3 rounds when reported
+        folder = tmp_path / f"round{round_}"
+        folder.mkdir()
+        uri = f"sqlite:///{folder / 'mlflow.db'}"
+        procs = [start(folder, "hidden_size=2,3", "-m"), start(folder, "rnn=gru"),
+                 subprocess.Popen([sys.executable, "-c", FOREIGN_CLIENT, uri], cwd=folder, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True)]  # a notebook's client: it honours no lock
+        out, _ = procs[2].communicate(timeout=300)
+        finish(*procs[:2])
+        runs = runs_of(MlflowClient(uri))
+        assert sorted((r.info.status, r.data.tags["rnnexp.role"]) for r in runs) == \
+            [("FINISHED", "point")] * 2 + [("FINISHED", "single"), ("FINISHED", "sweep")], out
