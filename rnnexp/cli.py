@@ -20,6 +20,7 @@ from rnnexp.config.compose import CONFIG_NAME, CONFIG_PATH, VERSION_BASE, regist
 from rnnexp.config.hydra_errors import CONFIG_ERRORS, describe_config_error
 from rnnexp.errors import CheckFailed, ConfigError
 from rnnexp.interrupts import exit_code, install_handlers
+from rnnexp.store_uri import without_passwords
 from rnnexp.tracking.recorder import TrackingError
 from rnnexp.tracking.recorders import close_recorders, use_background_recorders
 
@@ -110,7 +111,7 @@ def run() -> None:
         error = mistake
         if full_error_asked:
             raise
-        print(f"rnnexp: error: {describe_config_error(mistake)}", file=sys.stderr)
+        print(without_passwords(f"rnnexp: error: {describe_config_error(mistake)}"), file=sys.stderr)
         raise SystemExit(2)
     except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM through install_handlers
         error = interrupt

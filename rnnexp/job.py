@@ -15,6 +15,7 @@ from rnnexp.config.job_context import JobContext, job_context
 from rnnexp.config.schema import Config, Task
 from rnnexp.errors import ConfigError
 from rnnexp.record.console import point_line, point_number, say
+from rnnexp.store_uri import without_passwords
 from rnnexp.sweep.handoff import job_log_tags, parent_run_id, sweep_points
 from rnnexp.tracking import tags as t
 from rnnexp.tracking.recorder import TrackingError, ui_note
@@ -52,6 +53,8 @@ def recorded_config(cfg) -> dict:
     settings only with a text file."""
     plain = resolved(OmegaConf.structured(cfg) if isinstance(cfg, Config) else cfg)
     plain.pop("hydra", None)
+    if isinstance(plain.get("mlflow"), dict) and isinstance(plain["mlflow"].get("tracking_uri"), str):
+        plain["mlflow"]["tracking_uri"] = without_passwords(plain["mlflow"]["tracking_uri"])  # never recorded
     task = plain.get("task")
     if task != Task.train.value:
         plain.pop("train", None)  # the settings of a task that does not run are not recorded

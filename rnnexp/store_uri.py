@@ -11,6 +11,7 @@ computed (standard library only; any layer may use it).
 """
 
 import os
+import re
 import socket
 import urllib.error
 import urllib.request
@@ -25,6 +26,17 @@ CONNECT_TIMEOUT_S = 5.0
 DEFAULT_STORE = "sqlite:///mlflow.db"  # MLflow 3's, without MLFLOW_TRACKING_URI
 SQLITE_HEADER = b"SQLite format 3\x00"
 DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306, "mssql": 1433}
+# scheme://user:password@ : the password of a URI's userinfo (`\:` as Hydra's sweeper escapes it)
+PASSWORD_IN_URI = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*\\?://[^\s/:@'\"\\]*)(\\?:)[^\s/@'\"]*@")
+MASK = "***"
+
+
+def without_passwords(text: str) -> str:
+    """`text` with the password of every URI in it masked
+    (`postgresql://me:secret@host/db` -> `postgresql://me:***@host/db`): what
+    rnnexp records or prints. The environment is the place for secrets:
+    MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD, PGPASSWORD."""
+    return PASSWORD_IN_URI.sub(rf"\1\2{MASK}@", text) if "@" in text else text
 
 
 def http_tracking_uri(tracking_uri: Optional[str]) -> Optional[str]:
@@ -55,8 +67,10 @@ def check_reachable(tracking_uri: Optional[str], timeout: float = PROBE_TIMEOUT_
             raise ConfigError(key, tracking_uri or os.environ.get("MLFLOW_TRACKING_URI"),
                               "a tracking store that can be opened", f"{database}: {problem}")
         return
+    parts = urlsplit(uri)  # without a user and password: /health asks for none, and urllib takes no userinfo
+    bare = parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]).geturl()
     try:
-        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout):
+        with urllib.request.urlopen(f"{bare.rstrip('/')}/health", timeout=timeout):
             return
     except urllib.error.HTTPError:
         return

@@ -21,6 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from rnnexp.config.schema import MlflowConfig
 from rnnexp.errors import ConfigError
+from rnnexp.store_uri import without_passwords
 from rnnexp.sweep.handoff import SweepPoints
 from rnnexp.sweep.parent import SweepParent, close_open_sweeps
 from rnnexp.sweep.points import plan_sweep, set_current_plan, swept_keys
@@ -84,5 +85,5 @@ def _load_keras() -> None:
 
 
 def _stop(code: int, message: str):
-    print(message, file=sys.stderr)
+    print(without_passwords(message), file=sys.stderr)
     raise SystemExit(code)

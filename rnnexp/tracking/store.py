@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Tuple
 
 from rnnexp.frozen_imports import collector_paused
-from rnnexp.store_uri import check_reachable, http_tracking_uri, sqlite_file  # noqa: F401  (re-exported)
+from rnnexp.store_uri import check_reachable, http_tracking_uri, sqlite_file, without_passwords  # noqa: F401
 
 CREATE_ATTEMPTS = 6
 IDLE_S = 2.0  # a store being created changes more often than this
@@ -74,6 +74,8 @@ def open_store(tracking_uri: Optional[str], experiment_name: str, create: bool =
         from mlflow.tracking import MlflowClient, get_tracking_uri
 
         uri = tracking_uri or get_tracking_uri()
+        if without_passwords(uri) != uri:  # MLflow's own "View run at" lines would print it
+            os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
         if not create:  # before the client: opening a SQLite store creates it
             _check_store_exists(uri)
         client = RetryingClient(_new_client(MlflowClient, tracking_uri, sqlite_file(uri)))
