@@ -13,6 +13,7 @@ from rnnexp.config.compose import to_config
 from rnnexp.config.hydra_errors import resolved
 from rnnexp.config.job_context import JobContext, job_context
 from rnnexp.config.schema import Config, Task
+from rnnexp.config.typed_overrides import check_kept_as_typed
 from rnnexp.errors import ConfigError
 from rnnexp.record.console import point_line, point_number, say
 from rnnexp.store_uri import without_passwords
@@ -102,6 +103,7 @@ def run_job(cfg):
     plain = recorded_config(cfg)
     start = run_start(plain, context)
     try:
+        check_kept_as_typed(context.overrides)  # '+1' must not run as '1'
         config = to_config(cfg)
     except ConfigError:
         if start.parent_id:  # recorded as a FAILED point: the sweep's summary reads its points from the store
