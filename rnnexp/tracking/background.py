@@ -68,6 +68,8 @@ class BackgroundRecorder(RecorderBase):
         if self._in_process is not None:
             return self._in_process.start(start)
         key = self._send(protocol.START, start)
+        if self._in_process is not None:  # this send found the worker gone: the run is created here
+            return self._in_process.start(start)
         record = RunRecord(start, lambda: self._run_id(key))
         record.handle = key
         self._unwritten[key] = record
