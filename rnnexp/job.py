@@ -177,10 +177,15 @@ def report(recorder, run: RunRecord, result, config: Config, context: JobContext
         say(point_line(where, run.start.name, checks, url, result.final if trained else None,
                        result.generated if trained else None))
         return
+    written = recorder.written(run)  # "Recorded" only once it is: a single run waits for its record
+    if run.write_error:
+        say(f"rnnexp: error: run '{run.start.name}' ({run.run_id}) could not be recorded whole: {run.write_error}",
+            error=True)
+        return
     say(f"Recorded run '{run.start.name}' ({run.run_id}) in experiment '{recorder.experiment_name}' "
         f"at {recorder.tracking_uri}: {url}")
     if trained:
-        say(f"Trained model: {recorder.written(run).get('model_uri', '(not logged)')}")
+        say(f"Trained model: {written.get('model_uri', '(not logged)')}")
     note = ui_note(recorder.tracking_uri)
     if note:
         say(note)

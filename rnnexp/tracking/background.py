@@ -172,6 +172,7 @@ class BackgroundRecorder(RecorderBase):
             record = self._unwritten.pop(reply.key, None)
             if record is not None:
                 record.written = reply.value if reply.ok else {}
+                record.write_error = None if reply.ok else reply.value
                 record.discard_files()
             if not reply.ok:
                 started = self._replies.get((protocol.START, reply.key))

@@ -73,6 +73,7 @@ class RunRecord:
         self._run_id = run_id
         self.handle = None  # a BackgroundRecorder's number for it, while its worker has it
         self.written: Optional[Dict[str, str]] = None  # once written: what writing made (a model's URI)
+        self.write_error: Optional[str] = None  # why a background worker could not write it
 
     @property
     def run_id(self) -> str:
