@@ -126,7 +126,11 @@ class BackgroundRecorder(RecorderBase):
         if self._closed or os.getpid() != self._pid:
             return
         self._closed = True
-        if self._in_process is None:
+        if self._in_process is None and open_runs_status == "KILLED" and not self._unwritten:
+            # Interrupted with nothing left to write: not waiting for the
+            # worker (it may still be opening a store); it sees the pipe close and exits.
+            self._requests.close()
+        elif self._in_process is None:
             key = self._send(protocol.CLOSE, open_runs_status)
             if self._wait(protocol.CLOSE, key) is not None:
                 self._process.wait()
@@ -208,8 +212,10 @@ def _start_worker() -> Tuple[subprocess.Popen, Connection, Connection]:
     """Starts `python -m rnnexp.tracking.worker` with a pipe each way."""
     requests_r, requests_w = os.pipe()
     replies_r, replies_w = os.pipe()
+    # Its own process group: a Ctrl-C at the terminal is the main process's to
+    # handle (one that came while the worker still imported would kill it).
     process = subprocess.Popen([sys.executable, "-m", "rnnexp.tracking.worker", str(requests_r), str(replies_w)],
-                               pass_fds=(requests_r, replies_w), stdin=subprocess.DEVNULL)
+                               pass_fds=(requests_r, replies_w), stdin=subprocess.DEVNULL, process_group=0)
     os.close(requests_r)
     os.close(replies_w)
     return process, Connection(requests_w, readable=False), Connection(replies_r, writable=False)
