@@ -2,8 +2,8 @@
 A thin Hydra app; each run is rnnexp.job's, a sweep's parent rnnexp.sweep's.
 
 Exit codes: 0 all went well; 1 a run or sweep point failed; 2 a mistake in
-the config (a bad value, a wrong type, an unknown option or key) or an
-unreachable tracking server: nothing was run; 130/143 interrupted by
+the config (a bad value, a wrong type, an unknown option or key) or a
+tracking store that cannot be opened: nothing was run; 130/143 interrupted by
 SIGINT/SIGTERM.
 """
 
