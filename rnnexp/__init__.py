@@ -7,9 +7,9 @@ Data flows one way, and so do imports, layer by layer:
     record    a run's files, pictures and printout (no MLflow)
     tracking  MLflow: stores, run records, queries (the only MLflow importer)
     sweep     a sweep's points and its parent run (plugins: hydra_plugins/rnnexp_plugins)
-    job.py, generate_task.py, cli.py, compare.py   a job end to end; the command lines
+    job.py, tasks/, cli.py, compare.py   a job end to end (each task's part in tasks/); the command lines
 
-errors.py, interrupts.py and frozen_imports.py are leaves any layer may use.
+errors.py, interrupts.py, frozen_imports.py and store_uri.py are leaves any layer may use.
 tests/test_layers.py enforces who may import what.
 """
 

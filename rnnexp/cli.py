@@ -2,8 +2,8 @@
 A thin Hydra app; each run is rnnexp.job's, a sweep's parent rnnexp.sweep's.
 
 Exit codes: 0 all went well; 1 a run or sweep point failed; 2 a mistake in
-the config (a bad value, a wrong type, an unknown option or key) or an
-unreachable tracking server: nothing was run; 130/143 interrupted by
+the config (a bad value, a wrong type, an unknown option or key) or a
+tracking store that cannot be opened: nothing was run; 130/143 interrupted by
 SIGINT/SIGTERM.
 """
 
@@ -20,6 +20,7 @@ from rnnexp.config.compose import CONFIG_NAME, CONFIG_PATH, VERSION_BASE, regist
 from rnnexp.config.hydra_errors import CONFIG_ERRORS, describe_config_error
 from rnnexp.errors import CheckFailed, ConfigError
 from rnnexp.interrupts import exit_code, install_handlers
+from rnnexp.store_uri import without_passwords
 from rnnexp.tracking.recorder import TrackingError
 from rnnexp.tracking.recorders import close_recorders, use_background_recorders
 
@@ -110,7 +111,7 @@ def run() -> None:
         error = mistake
         if full_error_asked:
             raise
-        print(f"rnnexp: error: {describe_config_error(mistake)}", file=sys.stderr)
+        print(without_passwords(f"rnnexp: error: {describe_config_error(mistake)}"), file=sys.stderr)
         raise SystemExit(2)
     except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM through install_handlers
         error = interrupt

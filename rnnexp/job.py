@@ -13,12 +13,14 @@ from rnnexp.config.compose import to_config
 from rnnexp.config.hydra_errors import resolved
 from rnnexp.config.job_context import JobContext, job_context
 from rnnexp.config.schema import Config, Task
+from rnnexp.config.typed_overrides import check_kept_as_typed
 from rnnexp.errors import ConfigError
 from rnnexp.record.console import point_line, point_number, say
+from rnnexp.store_uri import without_passwords
 from rnnexp.sweep.handoff import job_log_tags, parent_run_id, sweep_points
 from rnnexp.tracking import tags as t
-from rnnexp.tracking.recorder import ui_note
-from rnnexp.tracking.recorders import open_recorder
+from rnnexp.tracking.recorder import TrackingError, ui_note
+from rnnexp.tracking.recorders import check_open, open_recorder
 from rnnexp.tracking.run_record import RunRecord, RunStart, config_params
 from rnnexp.tracking.store import check_reachable
 
@@ -41,7 +43,7 @@ def run_name(overrides, swept=()) -> str:
 
 
 # The keys a task=generate run does not record: its model and vocabulary are the source run's.
-NOT_GENERATING = ("train", "data", "api", "rnn", "hidden_size")
+NOT_GENERATING = ("train", "data", "api", "rnn", "hidden_size", "num_layers", "bidirectional", "dynamics")
 TEXT_KEYS = ("text_file", "window", "stride", "val_fraction")  # data.*, recorded with a text file only
 
 
@@ -52,6 +54,8 @@ def recorded_config(cfg) -> dict:
     settings only with a text file."""
     plain = resolved(OmegaConf.structured(cfg) if isinstance(cfg, Config) else cfg)
     plain.pop("hydra", None)
+    if isinstance(plain.get("mlflow"), dict) and isinstance(plain["mlflow"].get("tracking_uri"), str):
+        plain["mlflow"]["tracking_uri"] = without_passwords(plain["mlflow"]["tracking_uri"])  # never recorded
     task = plain.get("task")
     if task != Task.train.value:
         plain.pop("train", None)  # the settings of a task that does not run are not recorded
@@ -99,6 +103,7 @@ def run_job(cfg):
     plain = recorded_config(cfg)
     start = run_start(plain, context)
     try:
+        check_kept_as_typed(context.overrides)  # '+1' must not run as '1'
         config = to_config(cfg)
     except ConfigError:
         if start.parent_id:  # recorded as a FAILED point: the sweep's summary reads its points from the store
@@ -117,9 +122,14 @@ def run_job(cfg):
     from rnnexp.core.keras_rnn import keras_module
     from rnnexp.record.plots import warm_ups
 
-    recorder = open_recorder(config.mlflow.tracking_uri, config.mlflow.experiment_name,
-                             warm_ups(config.plots.enabled))
-    keras_module()  # TensorFlow now, while a background recorder's worker opens the store
+    try:
+        recorder = open_recorder(config.mlflow.tracking_uri, config.mlflow.experiment_name,
+                                 warm_ups(config.plots.enabled))
+        keras_module()  # TensorFlow now, while a background recorder's worker opens the store
+        check_open(recorder)
+    except TrackingError as error:  # nothing computed, no run created
+        raise ConfigError("mlflow.tracking_uri", config.mlflow.tracking_uri, "a tracking store that opens",
+                          f"{error} (experiment {config.mlflow.experiment_name!r})") from None
     if config.resume:
         done = recorder.find_finished({key: start.tags[key] for key in t.IDENTITY_TAGS if key in start.tags})
         if done:
@@ -128,7 +138,7 @@ def run_job(cfg):
             return None
     source = None
     if config.task is Task.generate:
-        from rnnexp.generate_task import load_source, with_source
+        from rnnexp.tasks.generate import load_source, with_source
 
         source = load_source(config)  # a ConfigError (no such model, a prompt off its vocabulary) creates no run
         start = with_source(start, source)
@@ -138,15 +148,15 @@ def run_job(cfg):
     show = not in_sweep or tensors
     with recorder.run(start) as run:
         if config.task is Task.train:
-            from rnnexp.train_task import train_and_record
+            from rnnexp.tasks.train import train_and_record
 
             result = train_and_record(run, config, plain, context, text, show)
         elif config.task is Task.generate:
-            from rnnexp.generate_task import generate_and_record
+            from rnnexp.tasks.generate import generate_and_record
 
             result = generate_and_record(run, config, plain, context, source, show)
         else:
-            from rnnexp.forward_task import forward_and_record
+            from rnnexp.tasks.forward import forward_and_record
 
             result = forward_and_record(run, config, plain, context, show, tensors)
     report(recorder, run, result, config, context)
@@ -167,10 +177,15 @@ def report(recorder, run: RunRecord, result, config: Config, context: JobContext
         say(point_line(where, run.start.name, checks, url, result.final if trained else None,
                        result.generated if trained else None))
         return
+    written = recorder.written(run)  # "Recorded" only once it is: a single run waits for its record
+    if run.write_error:
+        say(f"rnnexp: error: run '{run.start.name}' ({run.run_id}) could not be recorded whole: {run.write_error}",
+            error=True)
+        return
     say(f"Recorded run '{run.start.name}' ({run.run_id}) in experiment '{recorder.experiment_name}' "
         f"at {recorder.tracking_uri}: {url}")
     if trained:
-        say(f"Trained model: {recorder.written(run).get('model_uri', '(not logged)')}")
+        say(f"Trained model: {written.get('model_uri', '(not logged)')}")
     note = ui_note(recorder.tracking_uri)
     if note:
         say(note)

@@ -47,6 +47,24 @@ CASES = [
     (["rnn=bar"], ["rnn=bar", "simple_rnn", "lstm", "gru"]),
     (["data=nope"], ["data=nope", "hello_batch", "char_h"]),
     (["hidden_sise=3"], ["hidden_sise", "not a key", "+hidden_sise=3"]),
+    # issue 15, item 8: what NumPy, TensorFlow or MLflow would refuse only later, with a traceback
+    (["seed=-1"], ["seed=-1", "0 to 4294967295"]),
+    (["seed=4294967296"], ["seed=4294967296", "0 to 4294967295"]),
+    (["hidden_size=50000"], ["hidden_size=50000", "fits in memory", "needs about", "GiB available"]),
+    (["mlflow.tracking_uri=bogus://x"], ["mlflow.tracking_uri='bogus://x'", "no MLflow tracking store knows 'bogus'"]),
+    (["mlflow.tracking_uri=file:///tmp/fs"], ["mlflow.tracking_uri='file:///tmp/fs'", "maintenance mode"]),
+    (["mlflow.tracking_uri=some/folder"], ["mlflow.tracking_uri='some/folder'", "sqlite:///mlflow.db"]),
+    # item 4: text values that Hydra's parser would change are refused, saying how to quote them
+    (["data.vocab=[+,-,1]", "data.sequences=[+1,-1,1+1]"],
+     ["data.sequences[0]='+1'", "the int 1", """'data.sequences=["+1",-1,1+1]'"""]),
+    (["data.vocab=[1,0,_]", "data.sequences=[1_0]"], ["data.sequences[0]='1_0'", "the int 10"]),
+    (["data.vocab=[1,e]", "data.sequences=[1e1]"], ["data.sequences[0]='1e1'", "the float 10.0"]),
+    (["data=hello", "generate.prompt= h ", "task=train"], ["generate.prompt=' h '", """'generate.prompt=" h "'"""]),
+    (["mlflow.experiment_name=true"], ["mlflow.experiment_name='true'", "the bool True"]),
+    (["data.vocab=[+,-,1]", "data.sequences=[+1,-1],[1]", "-m"], ["data.sequences[0]='+1'", "the int 1"]),
+    # item 9
+    (["mlflow.experiment_name="], ["mlflow.experiment_name=''", "non-empty name of at most 500"]),
+    (["mlflow.experiment_name=" + "x" * 501], ["mlflow.experiment_name=", "at most 500 characters", "it has 501"]),
 ]
 
 
@@ -100,3 +118,17 @@ def test_a_bad_value_fails_without_importing_numpy_either(cli):
     modules = imported_modules(proc.stderr)
     assert proc.returncode == 2 and "rnnexp.config.schema" in modules
     assert sorted(m for m in modules if m.split(".")[0] == "numpy") == []
+
+
+@pytest.mark.slow
+def test_quoted_values_run_as_typed(recorded):
+    """Issue 15, item 4: quoted, as the refusal says, the values run as typed."""
+    import numpy as np
+
+    run = recorded('data.vocab=[+,-,1]', 'data.sequences=["+1",-1,1+1]', "plots.enabled=false")
+    (single,) = run.runs()
+    assert single.info.status == "FINISHED"
+    assert single.data.params["data.sequences"] == '["+1", "-1", "1+1"]'
+    assert single.data.params["data.vocab"] == '["+", "-", "1"]'
+    lengths = np.load(run.artifacts(single.info.run_id) / "tensors" / "lengths.npy")
+    assert lengths.tolist() == [2, 2, 3]

@@ -17,7 +17,7 @@ ALLOWED = [
     r"|tensors/(inputs|outputs|state_h|lengths)\.npy|weights/(kernel|recurrent_kernel|bias)\.npy"
     r"|\.hydra/(config|hydra|overrides)\.yaml|plots/(states|gradients)\.png"
     r"|compare\.(csv|html)|sweep_(summary|gradients)\.png)",  # the last four on the sweep's parent run
-    r"multirun/\d{4}-\d\d-\d\d/\d\d-\d\d-\d\d/(multirun\.yaml|\.rnnexp_parent_run_id|\.rnnexp_sweep_points\.json"
+    r"multirun/\d{4}-\d\d-\d\d/\d\d-\d\d-\d\d-\d{6}/(multirun\.yaml|\.rnnexp_parent_run_id|\.rnnexp_sweep_points\.json"
     r"|[01]/(rnnexp\.log|\.hydra/(config|hydra|overrides)\.yaml))",
 ]
 

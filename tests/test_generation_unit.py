@@ -74,7 +74,7 @@ def test_sampling_is_reproducible_from_the_seed():
 
 
 def test_the_generated_text_is_a_tag_cut_like_a_long_param_and_a_whole_file(compose, capsys):
-    from rnnexp.generate_task import record_generated
+    from rnnexp.tasks.generate import record_generated
     from rnnexp.tracking.run_record import GENERATED_MARKER, MAX_PARAM_VALUE, RunRecord, RunStart
     from rnnexp.tracking.tags import GENERATED_TAG
 

@@ -132,3 +132,31 @@ def test_signal_kills_the_current_run_and_stops_the_sweep(tmp_path, store, signu
     assert killed.data.tags["rnnexp.error"].startswith(expected)
     assert parent.data.tags["rnnexp.error"].startswith(expected)
     assert "RUNNING" not in statuses.values()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("after_s", [0.3, 1.0, 2.0])
+def test_ctrl_c_at_any_moment_of_the_start_is_one_line_and_130(tmp_path, after_s):
+    """Issue 15, item 7: a Ctrl-C while Hydra, the tracking worker or
+    TensorFlow still load, in a new folder (the worker creating the store)."""
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    with open(tmp_path / "err", "w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "rnnexp", "plots.enabled=false"], cwd=tmp_path, env=env,
+                                stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+        time.sleep(after_s)
+        os.killpg(proc.pid, signal.SIGINT)  # the whole process group, as a terminal does
+        proc.wait(timeout=60)
+    message = (tmp_path / "err").read_text().strip()
+    assert proc.returncode == 130, message
+    assert len(message.splitlines()) == 1 and message.startswith("rnnexp: interrupted (SIGINT)"), message
+    from test_tracking_background_cli import wait_until_none_in
+
+    assert wait_until_none_in(tmp_path) == []  # the worker, too, is gone soon after
+    if (tmp_path / "mlflow.db").exists():
+        from mlflow.tracking import MlflowClient
+
+        client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+        ids = [e.experiment_id for e in client.search_experiments()]
+        assert all(run.info.status != "RUNNING" for run in client.search_runs(ids))
+    assert not list(tmp_path.glob(".mlflow.db.*")) and not list(tmp_path.glob("*.creating"))  # no half store

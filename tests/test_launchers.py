@@ -6,8 +6,16 @@ from pathlib import Path
 import pytest
 
 from rnnexp.config.job_context import sweep_folder
-from rnnexp.sweep.handoff import (PARENT_RUN_ENV, PARENT_RUN_FILE, SWEEP_POINTS_FILE, SweepPoints, parent_run_id,
-                                  publish_parent_run, sweep_points, withdraw_parent_run)
+from rnnexp.sweep.handoff import (
+    PARENT_RUN_ENV,
+    PARENT_RUN_FILE,
+    SWEEP_POINTS_FILE,
+    SweepPoints,
+    parent_run_id,
+    publish_parent_run,
+    sweep_points,
+    withdraw_parent_run,
+)
 
 
 @pytest.fixture
@@ -27,6 +35,16 @@ def test_a_published_parent_is_read_back_from_the_sweep_folder(tmp_path, clean_e
     publish_parent_run(sweep_dir, "abc123", SweepPoints(count=6, swept=["rnn", "api"]))
     assert sweep_points(sweep_dir) == SweepPoints(count=6, swept=["rnn", "api"])
     assert sweep_points(tmp_path / "elsewhere") == SweepPoints() and sweep_points(None) == SweepPoints()
+
+
+def test_a_sweep_folder_is_never_shared_by_two_parents(tmp_path, clean_env):
+    from rnnexp.errors import ConfigError
+
+    publish_parent_run(tmp_path, "first")
+    with pytest.raises(ConfigError, match="already holds sweep run first's id"):
+        publish_parent_run(tmp_path, "second", SweepPoints(count=9, swept=["rnn"]))
+    assert parent_run_id(tmp_path) == "first" and sweep_points(tmp_path) == SweepPoints()  # left as the first wrote
+    assert sorted(p.name for p in tmp_path.iterdir()) == [PARENT_RUN_FILE, SWEEP_POINTS_FILE]
 
 
 def test_the_sweep_folder_wins_over_a_stale_environment(tmp_path, monkeypatch, clean_env):

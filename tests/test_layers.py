@@ -13,10 +13,12 @@ REPO = Path(__file__).resolve().parent.parent
 SOURCES = sorted((REPO / "rnnexp").rglob("*.py")) + sorted((REPO / "hydra_plugins").rglob("*.py"))
 STDLIB = set(sys.stdlib_module_names)
 
-LEAVES = {"rnnexp.errors", "rnnexp.interrupts", "rnnexp.frozen_imports"}
+LEAVES = {"rnnexp.errors", "rnnexp.interrupts", "rnnexp.frozen_imports", "rnnexp.store_uri"}
 # layer (a module-name prefix) -> what it may import besides the standard library and itself
 ALLOWED = {
-    "rnnexp.config.schema": {"rnnexp.errors", "rnnexp.config.value_checks", "rnnexp.config.data_schema"},
+    "rnnexp.config.schema": {"rnnexp.errors", "rnnexp.config.value_checks", "rnnexp.config.data_schema",
+                             "rnnexp.config.limits"},
+    "rnnexp.config.limits": {"rnnexp.errors"},
     "rnnexp.config.data_schema": {"rnnexp.errors", "rnnexp.config.value_checks"},
     "rnnexp.config": {"hydra", "omegaconf", "rnnexp.config", "rnnexp.errors"},
     "rnnexp.core": {"numpy", "keras", "tensorflow", "rnnexp.core", "rnnexp.config.schema", *LEAVES},
@@ -27,6 +29,7 @@ ALLOWED = {
                      "rnnexp.record", "rnnexp.core.keras_rnn", *LEAVES},
     "hydra_plugins": {"hydra", "omegaconf", "hydra_plugins", "rnnexp.sweep"},
     **{leaf: set() for leaf in LEAVES},
+    "rnnexp.store_uri": {"rnnexp.errors"},  # a leaf whose one error is a ConfigError
 }
 
 

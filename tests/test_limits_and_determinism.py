@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import run_cli
+
 from rnnexp.tracking.run_record import MAX_PARAM_VALUE, TRUNCATION_MARKER
 
 rng = random.Random(4)
@@ -54,3 +54,32 @@ def test_rerun_gives_bit_identical_tensors(two_runs, tmp_path):
         assert files[0, folder] == files[1, folder]
     assert set(files[0, "tensors"]) == {"inputs.npy", "outputs.npy", "state_h.npy", "state_c.npy", "lengths.npy"}
     assert runs[0].data.tags["rnnexp.config_hash"] == runs[1].data.tags["rnnexp.config_hash"]
+
+
+@pytest.mark.slow
+def test_a_long_sequence_records_every_artifact_in_proportion(tmp_path):
+    """Issue 15, item 5: the states table once repeated the whole sequence on
+    every step (its size grew with the square of the length: 200000
+    characters failed on a 6.5 GB allocation, yet printed "Recorded run").
+    20000 characters here; 200000 took 39 s and 0.8 GB when measured by hand."""
+    import resource
+
+    from mlflow.tracking import MlflowClient
+
+    steps = 20000
+    (tmp_path / "extra" / "data").mkdir(parents=True)
+    text = "".join(random.Random(5).choice("ab") for _ in range(steps))
+    (tmp_path / "extra" / "data" / "long.yaml").write_text(f"vocab: [a, b]\nsequences: [{text}]\n")
+    proc = run_cli(["--config-dir", "extra", "data=long", "plots.enabled=false"], cwd=tmp_path)
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest process waited for so far
+    assert peak_kib < 2 * 2 ** 20, peak_kib
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    (run,) = client.search_runs(["1"])
+    assert run.info.status == "FINISHED" and f"Recorded run 'data=long,plots.enabled=false' ({run.info.run_id})" \
+        in proc.stdout
+    sizes = {}
+    for folder in ("", "tables", "tensors"):
+        sizes.update({a.path: a.file_size for a in client.list_artifacts(run.info.run_id, folder) if not a.is_dir})
+    assert {"config.yaml", "tables/states.csv", "tensors/outputs.npy", "tensors/inputs.npy"} <= set(sizes)
+    assert sizes["tables/states.csv"] < 200 * steps  # a row per step, its text column cut to 40 characters
+    assert sizes["config.yaml"] < 2 * steps

@@ -88,3 +88,40 @@ def test_an_interrupted_sweep_leaves_no_run_running(tmp_path, store, how):
     assert "RUNNING" not in by_status
     assert len(by_status["FINISHED"]) >= 2
     assert "KILLED" in by_status  # the sweep's parent at least
+
+
+def worker_of(pid: int) -> int:
+    """The pid of the tracking worker the CLI process `pid` started."""
+    for entry in Path("/proc").iterdir():
+        try:
+            if (entry.name.isdigit() and b"rnnexp.tracking.worker" in (entry / "cmdline").read_bytes()
+                    and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid):
+                return int(entry.name)
+        except OSError:
+            pass
+    raise AssertionError(f"no tracking worker under {pid}")
+
+
+def test_a_worker_killed_mid_sweep_loses_no_point(tmp_path, store):
+    """Issue 15, item 3: `kill -9` of the worker (as the OOM killer would)."""
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    env.update(TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "rnnexp", "hidden_size=range(201,209)", "plots.enabled=false",
+                             "-m"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    before = wait_for_points(proc, 2)
+    os.kill(worker_of(proc.pid), signal.SIGKILL)
+    after, _ = proc.communicate(timeout=300)
+    output = before + after
+    assert proc.returncode == 0, output[-3000:]
+    assert "the tracking worker exited with code -9; recording goes on in this process" in output
+    by_status = runs_by_status(store)
+    points = [run for runs in by_status.values() for run in runs if run.data.tags.get("rnnexp.role") == "point"]
+    assert sorted(run.info.run_name.split(" ")[0] for run in points) == [str(h) for h in range(201, 209)]
+    for run in points:  # every point whole: finished, with its metrics and files
+        assert run.info.status == "FINISHED", (run.info.run_name, run.data.tags.get("rnnexp.error"))
+        assert run.data.metrics["check.last_output_state_max_abs_err"] == 0.0
+        assert "tensors/outputs.npy" in {a.path for a in store.list_artifacts(run.info.run_id, "tensors")}
+    (parent,) = [run for runs in by_status.values() for run in runs if run.data.tags.get("rnnexp.role") == "sweep"]
+    assert parent.info.status == "FINISHED" and ": 8 points, parent run" in output
+    assert wait_until_none_in(tmp_path) == []

@@ -201,3 +201,30 @@ def test_basic_sweep_with_the_server_named_on_the_command_line(server, cli, tmp_
     url, _, _ = server
     cli("hidden_size=2,3", f"mlflow.tracking_uri={url}", "-m")
     read_sweep_back(url, tmp_path, [2, 3])
+
+
+def test_a_password_in_a_tracking_uri_is_recorded_and_printed_nowhere(postgres_uri, server, cli, tmp_path):
+    """Issue 15, item 6: the database's real password in a PostgreSQL URI (a
+    2-point sweep straight into it), and one in a server's URI (a single run)."""
+    from mlflow.tracking import MlflowClient
+
+    url, _, _ = server
+    secret = postgres_uri.split(":")[2].split("@")[0]  # the fixture's real password
+    assert secret and secret in postgres_uri
+    with_user = url.replace("http://", "http://someone:topsecret@")
+    outputs = [cli("hidden_size=2,3", f"mlflow.tracking_uri={postgres_uri}", "plots.enabled=false", "-m"),
+               cli(f"mlflow.tracking_uri={with_user}", "plots.enabled=false")]
+    client = MlflowClient(postgres_uri)
+    runs = client.search_runs([client.get_experiment_by_name("rnnexp").experiment_id])
+    assert len(runs) >= 4
+    seen = [proc.stdout + proc.stderr for proc in outputs]
+    for run in runs:
+        seen += [run.info.run_name, repr(run.data.params), repr(run.data.tags)]
+        folder = tmp_path / "artifacts" / run.info.run_id
+        folder.mkdir(parents=True)
+        client.download_artifacts(run.info.run_id, "", str(folder))
+        seen += [path.read_text(errors="replace") for path in folder.rglob("*") if path.is_file()]
+    seen += [path.read_text(errors="replace") for path in tmp_path.rglob("*.log")]
+    everything = "\n".join(seen)
+    assert "postgres:***@127.0.0.1" in everything and "someone:***@127.0.0.1" in everything  # masked, not dropped
+    assert secret not in everything and "topsecret" not in everything

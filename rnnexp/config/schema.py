@@ -18,6 +18,7 @@ from enum import Enum
 from typing import Optional, Sequence
 
 from rnnexp.config.data_schema import MISSING, DataConfig  # noqa: F401
+from rnnexp.config.limits import check_experiment_name, check_memory, check_seed, check_tracking_uri
 from rnnexp.config.value_checks import (  # noqa: F401
     check_data,
     check_fraction,
@@ -126,6 +127,10 @@ class MlflowConfig:
     tracking_uri: Optional[str] = None
     experiment_name: str = "rnnexp"  # created if missing
 
+    def check(self) -> None:
+        check_tracking_uri(self.tracking_uri)
+        check_experiment_name(self.experiment_name)
+
 
 @dataclass
 class PlotsConfig:
@@ -217,14 +222,18 @@ class Config:
         check_positive_int("num_layers", self.num_layers)
         if not isinstance(self.bidirectional, bool):
             raise ConfigError("bidirectional", self.bidirectional, "true or false")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise ConfigError("seed", self.seed, "an integer")
+        check_seed(self.seed)
+        self.mlflow.check()
         self.plots.check()
         self.dynamics.check(self.task)
         if self.task is Task.generate:  # the model, its vocabulary and data are the source run's
             self.generate.check(self.task)
             return
         self.data.check()
+        sequences, vocab = self.data.sequences, self.data.vocab  # a text file's windows are batched: weights count
+        steps = len(sequences) * max(map(len, sequences)) if sequences not in (None, MISSING) else 0
+        check_memory(self.rnn.value, self.hidden_size, len(vocab) if vocab not in (None, MISSING) else 0, steps,
+                     self.num_layers * self.directions)
         if self.task is Task.forward and self.data.text_file is not None:
             raise ConfigError("data.text_file", self.data.text_file, "null for task=forward",
                               "a text file is cut into windows to train on: task=train")

@@ -12,6 +12,8 @@ import sys
 import time
 from typing import Mapping, Optional
 
+from rnnexp.store_uri import without_passwords
+
 # Beyond this many numbers NumPy prints the corners with "..." between.
 SUMMARY_THRESHOLD = 200
 # Epochs printed for a training run, spread evenly from the first to the last.
@@ -30,6 +32,7 @@ CHECK_LABELS = {"check.reference_max_abs_err": "ref", "check.api_parity_max_abs_
 
 def say(text: str, error: bool = False) -> None:
     """Shows `text` on the console (stderr if `error`) and in the job's log."""
+    text = without_passwords(text)  # a tracking URI as typed may carry one
     logger = logging.getLogger(ERRORS_LOGGER if error else CONSOLE_LOGGER)
     if logger.handlers:
         logger.info(text)

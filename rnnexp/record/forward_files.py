@@ -20,10 +20,13 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
+from rnnexp.record.console import shortened
+
 # The table is for reading, not for analysis (the .npy files are exact): it
 # keeps the first rows and units of large runs, so writing it stays cheap.
 TABLE_MAX_SEQUENCES = 32
 TABLE_MAX_UNITS = 16
+TABLE_MAX_TEXT = 40  # characters of a sequence's text column
 
 
 def write_forward_files(folder: Path, tensors: Dict[str, np.ndarray], lengths: np.ndarray,
@@ -70,7 +73,8 @@ def states_table(sequences: Sequence[str], outputs: np.ndarray, lengths: np.ndar
     # one column at a time over all rows: a frame per sequence cost 20 ms each
     columns = {
         "sequence": np.repeat(np.arange(rows), counts),
-        "text": np.repeat(np.asarray(sequences[:rows], dtype=object), counts),
+        # cut: the whole sequence on every one of its steps would grow with the square of its length
+        "text": np.repeat(np.asarray([shortened(s, TABLE_MAX_TEXT) for s in sequences[:rows]], dtype=object), counts),
         "step": np.concatenate([np.arange(n) for n in counts]) if rows else np.arange(0),
         "char": [c for b in range(rows) for c in sequences[b][:counts[b]]],
     }

@@ -23,10 +23,13 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from rnnexp.config.schema import MlflowConfig
+from rnnexp.config.typed_overrides import check_kept_as_typed
 from rnnexp.errors import ConfigError
+from rnnexp.store_uri import without_passwords
 from rnnexp.sweep.handoff import SweepPoints
 from rnnexp.sweep.parent import SweepParent, close_open_sweeps
 from rnnexp.sweep.points import plan_sweep, set_current_plan, swept_keys
+from rnnexp.tracking.recorder import TrackingError
 from rnnexp.tracking.store import check_reachable
 
 IN_PROCESS_LAUNCHER = "hydra_plugins.rnnexp_plugins.launcher.RnnexpLauncher"  # runs the jobs here
@@ -51,7 +54,12 @@ class SweepCallback(Callback):
         # SystemExit is not one, so these stop the sweep before it starts.
         from hydra.core.global_hydra import GlobalHydra
 
+        # Resolved first, so that OmegaConf caches its `${now:...}` in this config
+        # (which the sweeper and launcher share) and every point composed from
+        # it copies that cache: one folder for the sweep, however long planning takes.
+        sweep_dir = Path(os.path.abspath(str(config.hydra.sweep.dir)))  # as Hydra makes job folders
         try:
+            check_kept_as_typed(list(config.hydra.overrides.task))  # as typed: the points' are re-rendered
             plan = plan_sweep(GlobalHydra.instance().config_loader(), config)
         except ConfigError as error:
             _stop(2, f"rnnexp: error: {error}")
@@ -70,9 +78,13 @@ class SweepCallback(Callback):
         in_process = config.hydra.launcher.get("_target_") == IN_PROCESS_LAUNCHER
         try:
             SweepParent.open(mlflow, list(config.hydra.overrides.task),
-                             Path(os.path.abspath(str(config.hydra.sweep.dir))),  # as Hydra makes job folders
+                             sweep_dir,
                              plots=bool(config.plots.enabled), preload=_load_keras if in_process else None,
                              points=SweepPoints(count=len(plan.points), swept=swept_keys(plan.points)))
+        except ConfigError as error:  # the sweep folder is another sweep's
+            _stop(2, f"rnnexp: error: {error}")
+        except TrackingError as error:  # the store could not be opened: no parent run, nothing run
+            _stop(2, f"rnnexp: error: mlflow.tracking_uri={mlflow.tracking_uri!r}: {error}; nothing was run")
         except Exception:
             traceback.print_exc()
             _stop(1, "rnnexp: error: could not record the sweep's parent run; nothing was run")
@@ -91,5 +103,5 @@ def _load_keras() -> None:
 
 
 def _stop(code: int, message: str):
-    print(message, file=sys.stderr)
+    print(without_passwords(message), file=sys.stderr)
     raise SystemExit(code)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from rnnexp.errors import ConfigError
 from rnnexp.tracking.tags import JOB_LOG_ERR_TAG, JOB_LOG_TAG
 
 PARENT_RUN_ENV = "RNNEXP_SWEEP_PARENT_RUN_ID"
@@ -49,14 +50,35 @@ def publish_parent_run(sweep_dir: Path, run_id: str, points: Optional[SweepPoint
 
     Returns:
         The file the id was written to.
+
+    Raises:
+        ConfigError: the folder already holds another sweep's parent run id
+            (two sweeps must never share one: each would nest the other's points).
     """
     sweep_dir.mkdir(parents=True, exist_ok=True)
+    path = sweep_dir / PARENT_RUN_FILE
+    _claim(path, run_id + "\n")
     points = points or SweepPoints()
     _write_atomically(sweep_dir / SWEEP_POINTS_FILE, json.dumps({"count": points.count, "swept": points.swept}))
-    path = sweep_dir / PARENT_RUN_FILE
-    _write_atomically(path, run_id + "\n")
     os.environ[PARENT_RUN_ENV] = run_id
     return path
+
+
+def _claim(path: Path, text: str) -> None:
+    """Writes `path` whole, only if no file is there yet: a hard link of a
+    complete file, which fails if another process linked one first."""
+    partial = path.parent / f"{path.name}.{os.getpid()}.tmp"
+    partial.write_text(text)
+    try:
+        os.link(partial, path)
+    except FileExistsError:
+        other = path.read_text().strip()
+        if other == text.strip():  # published again by the same sweep
+            return
+        raise ConfigError("hydra.sweep.dir", str(path.parent), "a folder of this sweep alone",
+                          f"it already holds sweep run {other}'s id ({PARENT_RUN_FILE})") from None
+    finally:
+        partial.unlink()
 
 
 def sweep_points(sweep_dir: Optional[Path]) -> SweepPoints:

@@ -11,9 +11,10 @@ from typing import List, Optional
 
 from rnnexp.config.schema import MlflowConfig
 from rnnexp.interrupts import deferred_interrupts
+from rnnexp.store_uri import without_passwords
 from rnnexp.sweep.handoff import SweepPoints, publish_parent_run, withdraw_parent_run
 from rnnexp.tracking.recorder import RecorderBase, ui_note
-from rnnexp.tracking.recorders import open_recorder
+from rnnexp.tracking.recorders import check_open, open_recorder
 from rnnexp.tracking.run_record import FAILED, FINISHED, KILLED, RUNNING, RunRecord, RunStart
 from rnnexp.tracking.tags import ERROR_TAG, ROLE_SWEEP, ROLE_TAG, SWEEP_DIR_TAG, error_text
 
@@ -51,14 +52,15 @@ class SweepParent:
         recorder = open_recorder(mlflow.tracking_uri, mlflow.experiment_name, warm_ups(plots))
         if preload is not None:
             preload()
-        start = RunStart(name=f"sweep {' '.join(overrides)}".strip(), params={},
+        check_open(recorder)  # a store that cannot be opened stops the sweep here, saying why
+        start = RunStart(name=without_passwords(f"sweep {' '.join(overrides)}".strip()), params={},
                          tags={ROLE_TAG: ROLE_SWEEP, SWEEP_DIR_TAG: str(sweep_dir)})
         with deferred_interrupts():  # the record must reach _open_sweeps, or the parent stays RUNNING
             parent = cls(recorder, recorder.start(start), plots)
             _open_sweeps.append(parent)
         publish_parent_run(sweep_dir, parent.record.run_id, points)  # for jobs in other processes too
-        print(f"Sweep recorded as parent run {parent.record.run_id} in experiment "
-              f"'{recorder.experiment_name}' at {recorder.tracking_uri}")
+        print(without_passwords(f"Sweep recorded as parent run {parent.record.run_id} in experiment "
+                                f"'{recorder.experiment_name}' at {recorder.tracking_uri}"))
         return parent
 
     def close(self, error: Optional[BaseException]) -> int:
@@ -100,7 +102,7 @@ class SweepParent:
         print(f"The runs table: {self.recorder.runs_table_url()}")
         note = ui_note(self.recorder.tracking_uri)
         if note:
-            print(note)
+            print(without_passwords(note))
 
     def _points(self) -> List[dict]:
         """The sweep's points as they are now (rnnexp.tracking.queries)."""

@@ -60,7 +60,7 @@ class BackgroundRecorder(RecorderBase):
         if reply is None:
             return self._store()
         if not reply.ok:
-            raise TrackingError(f"could not open the tracking store: {reply.value}")
+            raise TrackingError(f"could not open the tracking store: {reply.value.strip().splitlines()[0]}")
         return reply.value
 
     # -- runs -------------------------------------------------------------
@@ -68,6 +68,8 @@ class BackgroundRecorder(RecorderBase):
         if self._in_process is not None:
             return self._in_process.start(start)
         key = self._send(protocol.START, start)
+        if self._in_process is not None:  # this send found the worker gone: the run is created here
+            return self._in_process.start(start)
         record = RunRecord(start, lambda: self._run_id(key))
         record.handle = key
         self._unwritten[key] = record
@@ -127,7 +129,11 @@ class BackgroundRecorder(RecorderBase):
         if self._closed or os.getpid() != self._pid:
             return
         self._closed = True
-        if self._in_process is None:
+        if self._in_process is None and open_runs_status == "KILLED" and not self._unwritten:
+            # Interrupted with nothing left to write: not waiting for the
+            # worker (it may still be opening a store); it sees the pipe close and exits.
+            self._requests.close()
+        elif self._in_process is None:
             key = self._send(protocol.CLOSE, open_runs_status)
             if self._wait(protocol.CLOSE, key) is not None:
                 self._process.wait()
@@ -173,6 +179,7 @@ class BackgroundRecorder(RecorderBase):
             record = self._unwritten.pop(reply.key, None)
             if record is not None:
                 record.written = reply.value if reply.ok else {}
+                record.write_error = None if reply.ok else reply.value
                 record.discard_files()
             if not reply.ok:
                 started = self._replies.get((protocol.START, reply.key))
@@ -208,8 +215,10 @@ def _start_worker() -> Tuple[subprocess.Popen, Connection, Connection]:
     """Starts `python -m rnnexp.tracking.worker` with a pipe each way."""
     requests_r, requests_w = os.pipe()
     replies_r, replies_w = os.pipe()
+    # Its own process group: a Ctrl-C at the terminal is the main process's to
+    # handle (one that came while the worker still imported would kill it).
     process = subprocess.Popen([sys.executable, "-m", "rnnexp.tracking.worker", str(requests_r), str(replies_w)],
-                               pass_fds=(requests_r, replies_w), stdin=subprocess.DEVNULL)
+                               pass_fds=(requests_r, replies_w), stdin=subprocess.DEVNULL, process_group=0)
     os.close(requests_r)
     os.close(replies_w)
     return process, Connection(requests_w, readable=False), Connection(replies_r, writable=False)

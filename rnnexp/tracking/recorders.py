@@ -39,8 +39,19 @@ def open_recorder(tracking_uri: Optional[str], experiment_name: str,
         if _use_background:
             _recorders[key] = BackgroundRecorder(tracking_uri, experiment_name, tuple(warm_up))
         else:
-            _recorders[key] = Recorder(tracking_uri, experiment_name)
+            try:
+                _recorders[key] = Recorder(tracking_uri, experiment_name)
+            except Exception as error:  # noqa: BLE001  said in one line, as the worker says it
+                first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+                raise TrackingError(f"could not open the tracking store: {type(error).__name__}: {first}") from error
     return _recorders[key]
+
+
+def check_open(recorder: RecorderBase) -> None:
+    """Returns once the recorder's store is open (a background recorder's
+    worker opens it while this process imports TensorFlow); raises
+    TrackingError saying why it could not be opened, before anything is computed."""
+    recorder.experiment_id
 
 
 def close_recorders(error: Optional[BaseException] = None) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from rnnexp.store_uri import without_passwords
 from rnnexp.tracking.tags import ERROR_TAG, error_text
 
 RUNNING, FINISHED, FAILED, KILLED = "RUNNING", "FINISHED", "FAILED", "KILLED"
@@ -72,6 +73,7 @@ class RunRecord:
         self._run_id = run_id
         self.handle = None  # a BackgroundRecorder's number for it, while its worker has it
         self.written: Optional[Dict[str, str]] = None  # once written: what writing made (a model's URI)
+        self.write_error: Optional[str] = None  # why a background worker could not write it
 
     @property
     def run_id(self) -> str:
@@ -104,8 +106,14 @@ class RunRecord:
         self.results.renders.append(Render(writer, args, under))
 
     def add_folder(self, source: Path, under: str) -> None:
-        """Copies `source` (as it is now) into the record's files, as `under/`."""
+        """Copies `source` (as it is now) into the record's files, as `under/`,
+        with any password in a URI of its YAML files masked (Hydra's .hydra/
+        holds the overrides as typed)."""
         shutil.copytree(source, self.folder / under, dirs_exist_ok=True)
+        for path in (self.folder / under).rglob("*.yaml"):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if without_passwords(text) != text:
+                path.write_text(without_passwords(text), encoding="utf-8")
 
     def log_model(self, model: SavedModel) -> None:
         self.results.model = model

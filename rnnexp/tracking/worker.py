@@ -31,6 +31,7 @@ class Worker:
     def __init__(self, replies: Connection):
         self.replies = replies
         self.recorder = None
+        self.open_error = "(never asked to open it)"
         self.run_ids = {}  # record key -> MLflow run id
         self.open_runs = {}  # record key -> run id, started and not yet finished
 
@@ -62,10 +63,14 @@ class Worker:
     def carry_out(self, kind: str, key: int, arguments: tuple):
         if kind == protocol.OPEN:
             tracking_uri, experiment_name, _ = arguments
-            self.recorder = Recorder(tracking_uri, experiment_name)
+            try:
+                self.recorder = Recorder(tracking_uri, experiment_name)
+            except Exception as error:  # noqa: BLE001  every later request answers with it
+                self.open_error = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error) else ''}"
+                raise
             return self.recorder.tracking_uri, self.recorder.experiment_id
         if self.recorder is None:
-            raise RuntimeError("the store could not be opened")
+            raise RuntimeError(f"the store could not be opened: {self.open_error}")
         if kind == protocol.START:
             (start,) = arguments
             self.run_ids[key] = self.open_runs[key] = self.recorder.create_run(start)

@@ -11,9 +11,11 @@ from functools import partial
 from pathlib import Path
 from typing import Dict, List, Mapping
 
+from rnnexp.store_uri import without_passwords
 from rnnexp.tracking.keras_model import log_saved_model
 from rnnexp.tracking.run_record import FAILED, FINISHED, MAX_PARAMS_PER_BATCH, RUNNING, RunResults, RunStart
 from rnnexp.tracking.tags import ERROR_TAG, MAX_TAG_CHARS, PARENT_TAG
+
 
 class WriteFailed(RuntimeError):
     """Part of a record could not be drawn or written (the message says which)."""
@@ -26,7 +28,8 @@ MAX_TAGS_PER_BATCH = 100  # of which tags (and params: MAX_PARAMS_PER_BATCH)
 def create_run(client, experiment_id: str, start: RunStart) -> str:
     """Creates a RUNNING run with `start`'s name, tags and params; returns its id."""
     tags = {**start.tags, **({PARENT_TAG: start.parent_id} if start.parent_id else {})}
-    run_id = client.create_run(experiment_id, run_name=start.name, tags=tags).info.run_id
+    tags = {key: without_passwords(str(value)) for key, value in tags.items()}
+    run_id = client.create_run(experiment_id, run_name=without_passwords(start.name), tags=tags).info.run_id
     log_batches(client, run_id, params=start.params)
     return run_id
 
@@ -77,9 +80,9 @@ def log_batches(client, run_id: str, params: Mapping[str, str] = None, metrics=(
     `log_batch` calls as MLflow's limits allow."""
     from mlflow.entities import Metric, Param, RunTag
 
-    params = [Param(k, v) for k, v in (params or {}).items()]
+    params = [Param(k, without_passwords(v)) for k, v in (params or {}).items()]
     metrics = [Metric(key, value, ms, step) for key, value, ms, step in metrics]
-    tags = [RunTag(k, str(v)) for k, v in (tags or {}).items()]
+    tags = [RunTag(k, without_passwords(str(v))) for k, v in (tags or {}).items()]
     while params or metrics or tags:
         batch_params, params = params[:MAX_PARAMS_PER_BATCH], params[MAX_PARAMS_PER_BATCH:]
         batch_tags, tags = tags[:MAX_TAGS_PER_BATCH], tags[MAX_TAGS_PER_BATCH:]

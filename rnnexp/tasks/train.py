@@ -5,9 +5,9 @@ import time
 
 from rnnexp.config.job_context import JobContext
 from rnnexp.config.schema import Config
-from rnnexp.dynamics_task import record_training_dynamics
-from rnnexp.forward_task import record_forward
 from rnnexp.record.console import say
+from rnnexp.tasks.dynamics import record_training_dynamics
+from rnnexp.tasks.forward import record_forward
 from rnnexp.tracking import tags as t
 from rnnexp.tracking.run_record import RunRecord
 
@@ -19,9 +19,14 @@ def train_and_record(run: RunRecord, config: Config, plain: dict, context: JobCo
     predictions, final scores, the generated text, the model), then the
     trained RNN as a forward run (`record_forward`)."""
     from rnnexp.core.training import train
-    from rnnexp.generate_task import record_generated
-    from rnnexp.record.console import MAX_PREDICTIONS, EpochProgress, describe_training, training_header
+    from rnnexp.record.console import (
+        MAX_PREDICTIONS,
+        EpochProgress,
+        describe_training,
+        training_header,
+    )
     from rnnexp.record.training_files import write_loss_curve, write_training_tables
+    from rnnexp.tasks.generate import record_generated
     from rnnexp.tracking.keras_model import save_keras_model
 
     if show:

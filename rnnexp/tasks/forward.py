@@ -32,8 +32,12 @@ def record_forward(run: RunRecord, result, config: Config, plain: dict, context:
     the job's .hydra folder, the metrics and tags; then raises CheckFailed if
     a check exceeded its tolerance (the FAILED run keeps its numbers)."""
     from rnnexp.core.checks import raise_for_failures
-    from rnnexp.dynamics_task import record_gradient_flow
-    from rnnexp.record.forward_files import table_inputs, write_forward_files, write_states_table
+    from rnnexp.record.forward_files import (
+        table_inputs,
+        write_forward_files,
+        write_states_table,
+    )
+    from rnnexp.tasks.dynamics import record_gradient_flow
 
     lengths, stacked = result.encoded.lengths, config.num_layers * config.directions > 1
     stack = {"num_layers": config.num_layers, "directions": config.directions} if stacked else None
