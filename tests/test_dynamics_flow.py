@@ -120,3 +120,18 @@ def test_a_large_run_is_bounded_to_fewer_sequences_then_fewer_steps():
     full, cut = (gradient_flow("gru", weights, inputs, lengths, depth=d) for d in (None, 4))
     assert cut.grad_norm.shape == (4,)
     np.testing.assert_allclose(cut.norms, full.norms[:, :4], rtol=1e-12)
+
+
+def test_the_float64_cells_kept_for_the_jacobians_are_few_and_reused():
+    """A sweep over sizes builds a cell per size: only KEPT_CELLS are kept
+    (memory stays flat), and a shape seen again reuses its cell."""
+    from rnnexp.core.dynamics import autodiff
+
+    weights = {size: {"kernel": np.zeros((4, size)), "recurrent_kernel": np.zeros((size, size)),
+                      "bias": np.zeros(size)} for size in range(1, 8)}
+    first = autodiff.keras_cell("simple_rnn", weights[1])
+    for size in range(2, 8):
+        autodiff.keras_cell("simple_rnn", weights[size])
+    assert len(autodiff._cells) == autodiff.KEPT_CELLS
+    again = autodiff.keras_cell("simple_rnn", weights[7])
+    assert again is autodiff.keras_cell("simple_rnn", weights[7]) and again is not first

@@ -13,7 +13,7 @@ import os
 import pytest
 
 # Each round starts 4 workers that import TensorFlow (~1.5 CPU-minutes a round).
-ROUNDS = int(os.environ.get("RNNEXP_PARALLEL_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("RNNEXP_PARALLEL_ROUNDS", "2"))
 POINTS = 8
 
 

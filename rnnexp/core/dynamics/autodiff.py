@@ -7,7 +7,8 @@ gives all N Jacobians' rows from a single gradient: one tape, no loop over
 steps or k (`tape.batch_jacobian` is ~15 times slower here).
 """
 
-from typing import Dict, Mapping, Tuple
+from collections import OrderedDict
+from typing import Mapping, Tuple
 
 import numpy as np
 
@@ -15,7 +16,10 @@ from rnnexp.core.cells import cell_of
 from rnnexp.core.keras_rnn import keras_module
 
 MAX_ROWS = 1 << 16  # rows (N * S) per cell call: bounds TensorFlow's memory for large runs
-_cells: Dict[Tuple[str, int, int], object] = {}  # built cells by (rnn, H, V): a build costs tens of ms
+# Built cells by (rnn, H, V), the most recently used last: a build costs tens of ms, and a sweep's
+# points mostly share a shape; a few are kept, so that a sweep over sizes holds no cell per point.
+KEPT_CELLS = 4
+_cells: "OrderedDict[Tuple[str, int, int], object]" = OrderedDict()
 
 
 def keras_cell(rnn, weights: Mapping[str, np.ndarray]):
@@ -24,11 +28,13 @@ def keras_cell(rnn, weights: Mapping[str, np.ndarray]):
     vocab, width = np.shape(weights["kernel"])
     hidden = width // cell.gates
     key = (cell.cell, hidden, vocab)
-    if key not in _cells:
+    built = _cells.pop(key, None)
+    if built is None:
         built = getattr(keras_module().layers, cell.cell)(units=hidden, dtype="float64")
         built.build((None, vocab))
-        _cells[key] = built
-    built = _cells[key]
+    _cells[key] = built
+    while len(_cells) > KEPT_CELLS:
+        _cells.popitem(last=False)
     built.set_weights([np.asarray(weights[w.name], dtype=np.float64) for w in built.weights])
     return built
 
