@@ -49,7 +49,7 @@ def http_tracking_uri(tracking_uri: Optional[str]) -> Optional[str]:
 def check_reachable(tracking_uri: Optional[str], timeout: float = PROBE_TIMEOUT_S) -> None:
     """Returns if the tracking server answers at all (any HTTP status: a
     proxy's 401 or a 404 still means something is listening), or if a
-    database store looks fit to open (rnnexp.tracking.store_probe); raises otherwise.
+    database store looks fit to open (`database_problem`); raises otherwise.
 
     Args:
         tracking_uri: the config's `mlflow.tracking_uri` (None: the environment's).
@@ -60,7 +60,7 @@ def check_reachable(tracking_uri: Optional[str], timeout: float = PROBE_TIMEOUT_
     """
     uri = http_tracking_uri(tracking_uri)
     key = "mlflow.tracking_uri" if tracking_uri or not os.environ.get("MLFLOW_TRACKING_URI") else "MLFLOW_TRACKING_URI"
-    if uri is None:  # a database: rnnexp.tracking.store_probe
+    if uri is None:  # a database store
         database = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_STORE
         problem = database_problem(database, min(timeout, CONNECT_TIMEOUT_S))
         if problem:

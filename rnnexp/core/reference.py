@@ -19,7 +19,7 @@ from typing import Dict, Optional
 import numpy as np
 
 from rnnexp.config.schema import Rnn
-from rnnexp.core.cells import cell_of
+from rnnexp.core.cells import DIRECTIONS, cell_of
 
 
 def sigmoid(z):
@@ -178,13 +178,13 @@ def run_stack_reference(rnn: Rnn, inputs: np.ndarray, weights: Dict[str, np.ndar
     layer_inputs = np.asarray(inputs)
     for level in range(num_layers):
         halves = []
-        for direction in ("forward", "backward")[:directions]:
+        for direction in DIRECTIONS[:directions]:
             backward = direction == "backward"
             flip = (lambda a: a[:, ::-1]) if backward else (lambda a: a)
             result = run_reference(rnn, flip(layer_inputs), layer_weights(weights, level, direction),
                                    None if mask is None else flip(mask), zero_masked=directions == 2)
             halves.append(flip(result["outputs"]))
-            per_step["hidden_states"].append(flip(result["outputs"]).astype(np.float32))
+            per_step["hidden_states"].append(halves[-1].astype(np.float32))
             if "cell_states" in result:
                 per_step["cell_states"].append(flip(result["cell_states"]).astype(np.float32))
             for name in names:

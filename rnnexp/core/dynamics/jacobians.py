@@ -12,7 +12,7 @@ import numpy as np
 
 from rnnexp.config.schema import Rnn
 from rnnexp.core.cells import cell_of
-from rnnexp.core.reference import sigmoid
+from rnnexp.core.reference import run_reference, sigmoid
 
 
 def state_size(rnn, hidden: int) -> int:
@@ -104,13 +104,10 @@ def reference_states(rnn, inputs: np.ndarray, weights: Mapping[str, np.ndarray],
         (B, T + 1, S) float64: [:, t] is s_t, [:, 0] the zero start.
     """
     batch, steps, _ = inputs.shape
-    size = state_size(rnn, np.shape(weights["recurrent_kernel"])[0])
-    states = np.zeros((batch, steps + 1, size))
-    for t in range(steps):
-        new, _ = step_with_jacobian(rnn, inputs[:, t], states[:, t], weights)
-        real = (np.asarray(lengths) > t)[:, None]
-        states[:, t + 1] = np.where(real, new, states[:, t])
-    return states
+    mask = np.arange(steps)[None] < np.asarray(lengths)[:, None]
+    ran = run_reference(rnn, inputs, weights, mask)  # its masked steps carry h (and c) over
+    visited = np.concatenate([ran["outputs"], ran["cell_states"]], axis=-1) if "cell_states" in ran else ran["outputs"]
+    return np.concatenate([np.zeros((batch, 1, visited.shape[-1])), visited], axis=1)
 
 
 def step_pairs(inputs: np.ndarray, states: np.ndarray, lengths: np.ndarray, depth: int) -> Dict[str, np.ndarray]:
