@@ -48,3 +48,27 @@ def test_a_run_prints_its_gradient_flow_in_one_line():
                                    "spectral radius of ds_T/ds_(T-1): 0.93")
     flow.grad_norm = np.array([0.7])
     assert gradient_line(flow).startswith("gradient flow ||ds_T/ds_(T-k)||: k=1: 0.7; ")
+
+
+def test_a_kept_gradient_figure_draws_what_a_new_one_would(tmp_path):
+    """A sweep's points draw gradients.png on one kept figure: drawn after
+    another run's (more sequences, other steps, an exact 0), the picture is
+    pixel for pixel the one a new figure draws."""
+    from rnnexp.record.state_figure import forget_figures
+
+    rng = np.random.default_rng(2)
+    lesson = (rng.uniform(0.1, 1.0, 5), rng.uniform(0.1, 1.0, (3, 5)), "simple_rnn, hidden_size=4")
+    other = (np.array([1.0, 0.1, 0.0]), np.vstack([rng.uniform(0, 1, (9, 3)), [[2.0, np.nan, np.nan]]]), "lstm")
+
+    def pixels(path):
+        with Image.open(path) as image:
+            return np.asarray(image.convert("RGBA"))
+
+    forget_figures()
+    new = write_gradient_plot(tmp_path / "new", *lesson)
+    forget_figures()
+    other_path = write_gradient_plot(tmp_path / "other", *other)
+    kept = write_gradient_plot(tmp_path / "kept", *lesson)
+    assert forget_figures() == [("gradients",)]  # the lesson's curves were drawn on the other run's figure
+    assert np.array_equal(pixels(kept), pixels(new))
+    assert not np.array_equal(pixels(other_path), pixels(new))

@@ -12,7 +12,7 @@ from typing import List, Mapping, Sequence
 import numpy as np
 
 from rnnexp.core.dynamics.flow import GRAD_NORM  # noqa: F401  the metric the sweep's figure reads
-from rnnexp.record.state_figure import FONT, WIDTH, new_figure, save
+from rnnexp.record.state_figure import FONT, WIDTH, kept_figure, new_figure, save
 
 FLOOR = 1e-30  # a norm of exactly 0 is drawn here
 MAX_CURVES = 8  # per-sequence curves a run's figure draws besides the mean
@@ -42,6 +42,34 @@ def _logs(values) -> np.ndarray:
 NORM_LABEL = "||ds_T/ds_(T-k)||_F"
 
 
+class GradientFigure:
+    """The figure of a run's `gradients.png`, kept across a sweep's points
+    (rnnexp.record.state_figure.kept_figure): its axes, lines and legend are
+    made once, and each plot sets every value-dependent property of them."""
+
+    def __init__(self):
+        self.figure = new_figure(width=WIDTH, height=4.5)
+        self.axes = axes = self.figure.subplots()
+        self.curves = [axes.plot([], [], color="0.6", linewidth=0.8)[0] for _ in range(MAX_CURVES)]
+        (self.mean,) = axes.plot([], [], "o-", color="tab:blue", label="mean over sequences", markersize=3)
+        axes.plot([], [], color="0.6", linewidth=0.8, label="one sequence")
+        axes.legend(fontsize=FONT - 1, frameon=False)
+        self.figure.subplots_adjust(left=0.12, right=0.97, bottom=0.13, top=0.9)
+
+    def draw(self, path: Path, grad_norm: Sequence[float], norms: np.ndarray, title: str) -> Path:
+        k = np.arange(1, len(grad_norm) + 1)
+        rows = np.asarray(norms)[:MAX_CURVES]
+        for index, curve in enumerate(self.curves):  # the unused ones empty: nothing drawn, no limits moved
+            curve.set_data((k, _logs(rows[index])) if index < len(rows) else ([], []))
+        mean = _logs(grad_norm)
+        self.mean.set_data(k, mean)
+        self.axes.relim()
+        self.axes.autoscale_view()
+        decade_axis(self.axes, np.concatenate([mean, _logs(rows).ravel()]), NORM_LABEL)
+        self.axes.set_title(f"gradient flow through time: {title}", fontsize=FONT + 2)
+        return save(self.figure, path)
+
+
 def write_gradient_plot(folder: Path, grad_norm: Sequence[float], norms: np.ndarray, title: str) -> Path:
     """`gradients.png` in `folder`: the mean norm against k, and thin lines
     for the first MAX_CURVES sequences.
@@ -52,19 +80,8 @@ def write_gradient_plot(folder: Path, grad_norm: Sequence[float], norms: np.ndar
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    figure = new_figure(width=WIDTH, height=4.5)
-    axes = figure.subplots()
-    k = np.arange(1, len(grad_norm) + 1)
-    for row in np.asarray(norms)[:MAX_CURVES]:
-        axes.plot(k, _logs(row), color="0.6", linewidth=0.8)
-    mean = _logs(grad_norm)
-    axes.plot(k, mean, "o-", color="tab:blue", label="mean over sequences", markersize=3)
-    axes.plot([], [], color="0.6", linewidth=0.8, label="one sequence")
-    decade_axis(axes, np.concatenate([mean, _logs(np.asarray(norms)[:MAX_CURVES]).ravel()]), NORM_LABEL)
-    axes.set_title(f"gradient flow through time: {title}", fontsize=FONT + 2)
-    axes.legend(fontsize=FONT - 1, frameon=False)
-    figure.subplots_adjust(left=0.12, right=0.97, bottom=0.13, top=0.9)
-    return save(figure, folder / "gradients.png")
+    with kept_figure(("gradients",), GradientFigure) as figure:
+        return figure.draw(folder / "gradients.png", grad_norm, norms, title)
 
 
 def sweep_gradient_figure(path: Path, curves: Mapping[str, Sequence[float]]) -> Path:

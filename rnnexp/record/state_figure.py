@@ -1,4 +1,5 @@
-"""The picture of a run's states, drawn on a figure kept from the run before.
+"""The picture of a run's states, drawn on a figure kept from the run before
+(`kept_figure`, which rnnexp.record.dynamics_plots's gradient figure uses too).
 
 Building a figure's axes and ticks costs about 0.13 s of the 0.19 s a plot of
 the lesson's batch takes; drawing new values on artists that already exist
@@ -15,8 +16,9 @@ changes and a notebook's backend is left alone.
 import math
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from pathlib import Path
-from typing import List, Sequence, Tuple
+from typing import Callable, List, Sequence, Tuple
 
 import numpy as np
 
@@ -130,16 +132,23 @@ _kept: "OrderedDict[tuple, StateFigure]" = OrderedDict()
 _lock = threading.Lock()  # a kept figure is drawn by one thread at a time
 
 
-def draw_states(path: Path, title: str, chars: np.ndarray, panels: Sequence[Tuple[str, np.ndarray]]) -> Path:
-    """Draws `panels` (see StateFigure.draw) on the figure kept for their
-    layout, made if new; beyond KEPT_FIGURES layouts the least recently used
-    one is dropped."""
-    key = (len(panels), len(chars), heat_height(panels[0][1].shape[0]))
+@contextmanager
+def kept_figure(key: tuple, make: Callable[[], object]):
+    """The figure kept for layout `key` (made by `make()` if new), held for
+    one thread while the `with` block draws on it; beyond KEPT_FIGURES
+    layouts the least recently used one is dropped."""
     with _lock:
-        figure = _kept.pop(key, None) or StateFigure(*key)
+        figure = _kept.pop(key, None) or make()
         _kept[key] = figure
         while len(_kept) > KEPT_FIGURES:
             _kept.popitem(last=False)
+        yield figure
+
+
+def draw_states(path: Path, title: str, chars: np.ndarray, panels: Sequence[Tuple[str, np.ndarray]]) -> Path:
+    """Draws `panels` (see StateFigure.draw) on the figure kept for their layout."""
+    key = (len(panels), len(chars), heat_height(panels[0][1].shape[0]))
+    with kept_figure(key, lambda: StateFigure(*key)) as figure:
         return figure.draw(path, title, chars, panels)
 
 

@@ -29,8 +29,9 @@ def keras_cell(rnn, weights: Mapping[str, np.ndarray]):
     hidden = width // cell.gates
     key = (cell.cell, hidden, vocab)
     built = _cells.pop(key, None)
-    if built is None:
-        built = getattr(keras_module().layers, cell.cell)(units=hidden, dtype="float64")
+    if built is None:  # its weights are set below: Keras's initializers (orthogonal's QR) would be wasted
+        zeros = {f"{kind}_initializer": "zeros" for kind in ("kernel", "recurrent", "bias")}
+        built = getattr(keras_module().layers, cell.cell)(units=hidden, dtype="float64", **zeros)
         built.build((None, vocab))
     _cells[key] = built
     while len(_cells) > KEPT_CELLS:
