@@ -18,6 +18,7 @@ from omegaconf import DictConfig
 
 from rnnexp.config.compose import CONFIG_NAME, CONFIG_PATH, VERSION_BASE, register_schema
 from rnnexp.config.hydra_errors import CONFIG_ERRORS, describe_config_error
+from rnnexp.config.long_lists import long_list_note
 from rnnexp.errors import CheckFailed, ConfigError
 from rnnexp.interrupts import exit_code, install_handlers
 from rnnexp.store_uri import without_passwords
@@ -105,6 +106,9 @@ def run() -> None:
     use_background_recorders()  # MLflow's work in a helper process, waited for below
     error = None
     os.environ[FULL_ERROR_ENV] = "1"  # Hydra raises a composition error to us, below
+    note = long_list_note(sys.argv[1:])
+    if note:  # before a composition that would otherwise be minutes of silence
+        print(note, file=sys.stderr, flush=True)
     try:
         _hydra_main()
     except CONFIG_ERRORS as mistake:
