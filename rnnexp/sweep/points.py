@@ -17,10 +17,12 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
+from hydra.core.override_parser.types import ValueType
 from omegaconf import DictConfig, OmegaConf
 
 from rnnexp.config.compose import to_config
 from rnnexp.config.hydra_errors import CONFIG_ERRORS, describe_config_error
+from rnnexp.config.typed_overrides import split_top_level
 from rnnexp.errors import ConfigError
 from rnnexp.sweep.compose import PointComposer
 
@@ -41,13 +43,29 @@ def expand(loader, config: DictConfig) -> List[List[str]]:
     for override in OverridesParser.create(config_loader=loader).parse_overrides(arguments):
         key = override.get_key_element()
         if not override.is_sweep_override():
-            choices[key] = [f"{key}={override.get_value_element_as_str()}"]
+            choices[key] = [f"{key}={value}" for value in typed_choices(override, 1)
+                            or [override.get_value_element_as_str()]]
         elif override.is_discrete_sweep():
-            choices[key] = [f"{key}={value}" for value in override.sweep_string_iterator()]
+            canonical = list(override.sweep_string_iterator())
+            choices[key] = [f"{key}={value}" for value in typed_choices(override, len(canonical)) or canonical]
         else:
             raise ConfigError(key, override.input_line, "a list of values (a,b,c or range(...))",
                               f"rnnexp's sweeper does not support {override.value_type.name} sweeps")
     return [list(point) for point in itertools.product(*choices.values())]
+
+
+def typed_choices(override, count: int) -> List[str]:
+    """A plain override's value, or a comma list's choices, as typed (`true`,
+    not Hydra's re-rendered `True`), so that a point's overrides and run name
+    say what the user wrote; [] when they cannot be cut out of what was typed
+    (a function such as `range(...)` or `shuffle(...)`, an escape, a glob)."""
+    if override.value_type not in (ValueType.ELEMENT, ValueType.SIMPLE_CHOICE_SWEEP) or "=" not in override.input_line:
+        return []
+    typed = override.get_value_string()
+    texts = [text.strip() for text in split_top_level(typed)]
+    if "\\" in typed or len(texts) != count or any(not text or "(" in text for text in texts):
+        return []
+    return texts
 
 
 def swept_keys(points: List[List[str]]) -> List[str]:
