@@ -31,6 +31,7 @@ register_schema()  # before Hydra composes
 FULL_ERROR_ENV = "HYDRA_FULL_ERROR"
 # Whether the user asked for full tracebacks (the CLI sets the switch for itself).
 full_error_asked = os.environ.get(FULL_ERROR_ENV) == "1"
+job_started = False  # whether Hydra got as far as calling a job (its folders made by then)
 
 
 @hydra.main(version_base=VERSION_BASE, config_path=CONFIG_PATH, config_name=CONFIG_NAME)
@@ -40,6 +41,8 @@ def _hydra_main(cfg: DictConfig) -> None:
     from rnnexp.record.console import point_number, say
     from rnnexp.sweep.handoff import parent_run_id, sweep_points
 
+    global job_started
+    job_started = True
     # A sweep point's failure is recorded on its run (FAILED, with the error),
     # and the sweep's summary lists every failed point and sets the exit code;
     # Hydra would print a traceback and name the first failure only. Without a
@@ -116,6 +119,15 @@ def run() -> None:
         if full_error_asked:
             raise
         print(without_passwords(f"rnnexp: error: {describe_config_error(mistake)}"), file=sys.stderr)
+        raise SystemExit(2)
+    except OSError as failed:  # Hydra could not make its output folder (an unwritable working folder)
+        error = failed
+        if job_started or full_error_asked:
+            raise
+        where = os.path.abspath(failed.filename) if failed.filename else "?"
+        print(without_passwords(f"rnnexp: error: hydra.run.dir: cannot write Hydra's output folder {where} "
+                                f"({failed.strerror}); run in a writable folder or set hydra.run.dir "
+                                f"(hydra.sweep.dir with -m) to one; nothing was run"), file=sys.stderr)
         raise SystemExit(2)
     except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM through install_handlers
         error = interrupt
