@@ -120,14 +120,13 @@ def run() -> None:
             raise
         print(without_passwords(f"rnnexp: error: {describe_config_error(mistake)}"), file=sys.stderr)
         raise SystemExit(2)
-    except OSError as failed:  # Hydra could not make its output folder (an unwritable working folder)
+    except OSError as failed:  # Hydra could not write its output folder (an unwritable working folder)
         error = failed
-        if job_started or full_error_asked:
+        if job_started or full_error_asked or not failed.filename:  # a closed pipe names no file
             raise
-        where = os.path.abspath(failed.filename) if failed.filename else "?"
-        print(without_passwords(f"rnnexp: error: hydra.run.dir: cannot write Hydra's output folder {where} "
-                                f"({failed.strerror}); run in a writable folder or set hydra.run.dir "
-                                f"(hydra.sweep.dir with -m) to one; nothing was run"), file=sys.stderr)
+        print(without_passwords(f"rnnexp: error: hydra.run.dir: cannot write {os.path.abspath(failed.filename)} "
+                                f"({failed.strerror}) for Hydra's output folder; run in a writable folder or set "
+                                f"hydra.run.dir (hydra.sweep.dir with -m) to one; nothing was run"), file=sys.stderr)
         raise SystemExit(2)
     except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM through install_handlers
         error = interrupt

@@ -128,7 +128,7 @@ def unwritable_store_folder(folder):
 
 
 def unwritable_working_folder(folder):
-    return "rnnexp: error: hydra.run.dir: ", f"cannot write Hydra's output folder {folder / 'outputs'} (Permission"
+    return "rnnexp: error: hydra.run.dir: ", f"cannot write {folder / 'outputs'} (Permission denied) for Hydra's"
 
 
 def store_files(folder):
