@@ -16,7 +16,7 @@ being parsed again; only an item found changed is parsed, alone, to say how.
 
 import dataclasses
 import typing
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import ChoiceSweep
@@ -28,7 +28,8 @@ from rnnexp.errors import ConfigError
 QUOTES = ("'", '"')
 
 
-def check_kept_as_typed(overrides: Sequence[str], composed: Optional[DictConfig] = None) -> None:
+def check_kept_as_typed(overrides: Sequence[str], composed: Optional[DictConfig] = None,
+                        parse: Optional[Callable] = None) -> None:
     """Raises ConfigError for the first value of a text setting that Hydra's
     parser changed (a sweep's choices each count: `a,+1`).
 
@@ -36,8 +37,11 @@ def check_kept_as_typed(overrides: Sequence[str], composed: Optional[DictConfig]
         overrides: the overrides as typed.
         composed: the config Hydra composed from exactly these overrides (a
             run's, not a sweep's), whose lists then need no second parse.
+        parse: a line -> its parsed Override (a sweep's, which parses each
+            line once); Hydra's parser by default.
     """
     parser = OverridesParser.create()
+    parse = parse or (lambda line: parser.parse_overrides([line])[0])
     last = {line.lstrip("+~").partition("=")[0]: index for index, line in enumerate(overrides)}
     for index, line in enumerate(overrides):
         key, _, typed = line.lstrip("+~").partition("=")
@@ -49,7 +53,7 @@ def check_kept_as_typed(overrides: Sequence[str], composed: Optional[DictConfig]
                 _compare_composed(key, typed, OmegaConf.select(composed, key), line, parser)
                 continue
         try:
-            (override,) = parser.parse_overrides([line])
+            override = parse(line)
         except Exception:  # noqa: BLE001  composing reports a syntax error in one line
             continue
         value = override.value()
