@@ -18,6 +18,7 @@ from omegaconf import DictConfig
 
 from rnnexp.config.compose import CONFIG_NAME, CONFIG_PATH, VERSION_BASE, register_schema
 from rnnexp.config.hydra_errors import CONFIG_ERRORS, describe_config_error
+from rnnexp.config.long_lists import long_list_note
 from rnnexp.errors import CheckFailed, ConfigError
 from rnnexp.interrupts import exit_code, install_handlers
 from rnnexp.store_uri import without_passwords
@@ -30,6 +31,7 @@ register_schema()  # before Hydra composes
 FULL_ERROR_ENV = "HYDRA_FULL_ERROR"
 # Whether the user asked for full tracebacks (the CLI sets the switch for itself).
 full_error_asked = os.environ.get(FULL_ERROR_ENV) == "1"
+job_started = False  # whether Hydra got as far as calling a job (its folders made by then)
 
 
 @hydra.main(version_base=VERSION_BASE, config_path=CONFIG_PATH, config_name=CONFIG_NAME)
@@ -39,6 +41,8 @@ def _hydra_main(cfg: DictConfig) -> None:
     from rnnexp.record.console import point_number, say
     from rnnexp.sweep.handoff import parent_run_id, sweep_points
 
+    global job_started
+    job_started = True
     # A sweep point's failure is recorded on its run (FAILED, with the error),
     # and the sweep's summary lists every failed point and sets the exit code;
     # Hydra would print a traceback and name the first failure only. Without a
@@ -105,6 +109,9 @@ def run() -> None:
     use_background_recorders()  # MLflow's work in a helper process, waited for below
     error = None
     os.environ[FULL_ERROR_ENV] = "1"  # Hydra raises a composition error to us, below
+    note = long_list_note(sys.argv[1:])
+    if note:  # before a composition that would otherwise be minutes of silence
+        print(note, file=sys.stderr, flush=True)
     try:
         _hydra_main()
     except CONFIG_ERRORS as mistake:
@@ -112,6 +119,14 @@ def run() -> None:
         if full_error_asked:
             raise
         print(without_passwords(f"rnnexp: error: {describe_config_error(mistake)}"), file=sys.stderr)
+        raise SystemExit(2)
+    except OSError as failed:  # Hydra could not write its output folder (an unwritable working folder)
+        error = failed
+        if job_started or full_error_asked or not failed.filename:  # a closed pipe names no file
+            raise
+        print(without_passwords(f"rnnexp: error: hydra.run.dir: cannot write {os.path.abspath(failed.filename)} "
+                                f"({failed.strerror}) for Hydra's output folder; run in a writable folder or set "
+                                f"hydra.run.dir (hydra.sweep.dir with -m) to one; nothing was run"), file=sys.stderr)
         raise SystemExit(2)
     except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM through install_handlers
         error = interrupt

@@ -103,7 +103,7 @@ def run_job(cfg):
     plain = recorded_config(cfg)
     start = run_start(plain, context)
     try:
-        check_kept_as_typed(context.overrides)  # '+1' must not run as '1'
+        check_kept_as_typed(context.overrides, cfg)  # '+1' must not run as '1'
         config = to_config(cfg)
     except ConfigError:
         if start.parent_id:  # recorded as a FAILED point: the sweep's summary reads its points from the store

@@ -5,9 +5,12 @@ PYTHONPROFILEIMPORTTIME, lists every module a process imported)."""
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+
+from rnnexp.config.long_lists import ANNOUNCE_FROM
 
 pytestmark = pytest.mark.slow  # subprocesses, though without TensorFlow
 
@@ -93,3 +96,23 @@ def test_a_config_error_is_one_clear_line_before_any_run(tmp_path, override, mes
     assert errors == [f"rnnexp: error: {message}"], errors  # one line, nothing else
     assert not imported(proc.stderr) & set(HEAVY)
     assert not (tmp_path / "mlflow.db").exists()  # no store touched, so no run left RUNNING
+
+
+@pytest.mark.parametrize("items", [ANNOUNCE_FROM - 1, ANNOUNCE_FROM])
+def test_a_long_list_is_announced_before_hydra_composes_it(tmp_path, items):
+    """Issue 15, item 12: Hydra's parser takes time growing with the square of
+    a list's items; from ANNOUNCE_FROM items on, one line says so first."""
+    override = "data.sequences=[" + ",".join(["hel"] * items) + "]"
+    started = time.monotonic()
+    proc = run_logged([sys.executable, "-m", "rnnexp", override, "--cfg", "job"], tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.count("- hel") == items  # the whole list was composed
+    lines = [line for line in proc.stderr.splitlines() if not line.startswith("import time:")]
+    if items < ANNOUNCE_FROM:
+        assert lines == []
+    else:
+        assert len(lines) == 1 and lines[0].startswith(
+            f"rnnexp: composing the config: data.sequences has {items} items (about "), lines
+        assert "square" in lines[0] and "conf/data/<name>.yaml" in lines[0]
+    assert not imported(proc.stderr) & set(HEAVY)
+    assert time.monotonic() - started < 60

@@ -107,6 +107,19 @@ def test_default_run_console_shows_the_lessons_prints(recorded):
         assert line in out
 
 
+def test_sweep_point_names_keep_the_values_as_typed(recorded):
+    """Issue 15, item 4: a point's name shows `true`/`false` as typed, not the
+    `True`/`False` Hydra's sweeper re-renders, swept or not."""
+    sweep = recorded("bidirectional=true,false", "num_layers=2", "data=char_h", "plots.enabled=false", "-m")
+    parent, children = sweep.parent_and_children()
+    assert sorted((c.info.run_name, c.data.params["bidirectional"], c.info.status) for c in children) == [
+        ("false (bidirectional=false,num_layers=2,data=char_h,plots.enabled=false)", "False", "FINISHED"),
+        ("true (bidirectional=true,num_layers=2,data=char_h,plots.enabled=false)", "True", "FINISHED")]
+    points = sorted(line.split(":")[0] for line in sweep.proc.stdout.splitlines() if re.match(r"\[\d+/\d+\] ", line))
+    assert points == ["[1/2] true (bidirectional=true,num_layers=2,data=char_h,plots.enabled=false)",
+                      "[2/2] false (bidirectional=false,num_layers=2,data=char_h,plots.enabled=false)"]
+
+
 # -- acceptance 2: `python -m rnnexp hidden_size=2,4 -m` ---------------------------------
 
 def test_hidden_size_sweep_nests_two_runs_under_one_parent(recorded):

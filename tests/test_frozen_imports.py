@@ -63,3 +63,25 @@ def test_tensorflow_is_imported_with_the_collector_paused_and_then_frozen():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out[0] == "True"
     assert int(out[1]) > 100_000  # TensorFlow's and Keras's objects, frozen
+
+
+def test_native_lines_dropped_keeps_all_but_the_pattern_in_order():
+    code = ("import os, re, sys\n"
+            "from rnnexp.frozen_imports import native_lines_dropped\n"
+            "try:\n"
+            "    with native_lines_dropped(re.compile('I0000 ')):\n"
+            "        os.write(2, b'I0000 note\\nW0000 kept\\n')\n"
+            "        print('python line', file=sys.stderr)\n"
+            "        raise KeyboardInterrupt\n"
+            "except KeyboardInterrupt:\n"
+            "    print('after', file=sys.stderr)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stderr.splitlines() == ["W0000 kept", "python line", "after"]
+
+
+@pytest.mark.slow
+def test_tensorflow_start_up_notes_stay_off_the_console():
+    """TensorFlow 2.21 writes its absl and oneDNN notes to fd 2 whatever TF_CPP_MIN_LOG_LEVEL says."""
+    code = "from rnnexp.core import keras_rnn; keras_rnn.keras_module(); import sys; print('done', file=sys.stderr)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stderr.splitlines() == ["done"], proc.stderr[-2000:]

@@ -8,7 +8,9 @@
 - `compose`: the schema registered with Hydra, the shipped YAML
   (`rnnexp/conf/`), and `compose()`/`to_config()` from overrides to a `Config`;
 - `job_context`: what a running Hydra job knows of itself (its overrides,
-  group choices and folders).
+  group choices and folders);
+- `typed_overrides`: text values kept as typed or refused; `long_lists`: the
+  line the CLI prints before Hydra composes a long command-line list.
 
 `compose` and `job_context` import Hydra and OmegaConf; nothing here imports
 NumPy, TensorFlow or MLflow. This file imports nothing, so that importing

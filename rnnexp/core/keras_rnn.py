@@ -8,13 +8,15 @@ so that `--help`, `--cfg job` and config errors never pay for it.
 
 import os
 import random
+import re
+import sys
 from typing import Dict, Iterator, Optional, Tuple
 
 import numpy as np
 
 from rnnexp.config.schema import Api
 from rnnexp.core.cells import DIRECTIONS, cell_of
-from rnnexp.frozen_imports import import_frozen
+from rnnexp.frozen_imports import import_frozen, native_lines_dropped
 
 # Run eagerly, Keras loops over time steps in Python, a few ms a step; a graph
 # (tf.function) loops inside TensorFlow but costs ~0.1 s to trace. From this
@@ -24,10 +26,19 @@ GRAPH_MIN_STEPS = 32
 _seeded_backend = None  # the seed TensorFlow's global seed was last set to by `seed_weights`
 
 
+# TensorFlow's native start-up notes, written to fd 2 while it loads whatever
+# TF_CPP_MIN_LOG_LEVEL says (2.21: "WARNING: All log messages before
+# absl::InitializeLog() ..." and an I-line on oneDNN, each twice); warnings and errors stay.
+START_UP_NOTES = re.compile(r"WARNING: All log messages before absl::InitializeLog\(\)|I\d{4} [\d:. ]+\d+ \S+:\d+\] ")
+
+
 def keras_module():
     """Keras, imported on the first call (seconds: TensorFlow comes with it)."""
+    if "keras" in sys.modules:
+        return sys.modules["keras"]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the console
-    return import_frozen("keras")
+    with native_lines_dropped(START_UP_NOTES):
+        return import_frozen("keras")
 
 
 def seed_weights(seed: int) -> None:

@@ -23,7 +23,6 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from rnnexp.config.schema import MlflowConfig
-from rnnexp.config.typed_overrides import check_kept_as_typed
 from rnnexp.errors import ConfigError
 from rnnexp.store_uri import without_passwords
 from rnnexp.sweep.handoff import SweepPoints
@@ -59,7 +58,6 @@ class SweepCallback(Callback):
         # it copies that cache: one folder for the sweep, however long planning takes.
         sweep_dir = Path(os.path.abspath(str(config.hydra.sweep.dir)))  # as Hydra makes job folders
         try:
-            check_kept_as_typed(list(config.hydra.overrides.task))  # as typed: the points' are re-rendered
             plan = plan_sweep(GlobalHydra.instance().config_loader(), config)
         except ConfigError as error:
             _stop(2, f"rnnexp: error: {error}")

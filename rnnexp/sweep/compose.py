@@ -42,8 +42,9 @@ class PointComposer:
     def __init__(self, loader: ConfigLoader, master_config: DictConfig):
         self.loader, self.master = loader, master_config
         self.groups = config_groups(loader)
-        self.parser = OverridesParser.create()
+        self.parser = OverridesParser.create(config_loader=loader)  # the loader: for glob(...)
         self.templates: Dict[tuple, DictConfig] = {}  # shape -> a pristine composition
+        self.lines: Dict[str, Override] = {}  # an override as typed -> Hydra's parse of it
 
     def compose(self, overrides: List[str]) -> DictConfig:
         shape, parsed = self.shape(overrides)
@@ -62,7 +63,7 @@ class PointComposer:
         """(shape, parsed overrides): what two points must share for one to be
         derived from the other, None if a point cannot be derived at all."""
         try:
-            parsed = self.parser.parse_overrides(list(overrides))
+            parsed = [self.parsed(line) for line in overrides]
         except Exception:  # noqa: BLE001  Hydra's own composition reports it
             return None, []
         shape = []
@@ -80,6 +81,14 @@ class PointComposer:
             else:
                 return None, []
         return tuple(shape), parsed
+
+    def parsed(self, line: str) -> Override:
+        """`line` parsed once per sweep: the points repeat the unswept
+        overrides, and Hydra's parser takes time growing with the square of a
+        list's items (20000: 30 s), which every point would pay again."""
+        if line not in self.lines:
+            (self.lines[line],) = self.parser.parse_overrides([line])
+        return self.lines[line]
 
     def derive(self, template: DictConfig, overrides: List[str], parsed: List[Override], shape: tuple) -> DictConfig:
         config = copy.deepcopy(template)
