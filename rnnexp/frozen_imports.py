@@ -20,8 +20,9 @@ import os
 import re
 import sys
 import tempfile
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from types import ModuleType
+from typing import Optional
 
 
 @contextmanager
@@ -39,11 +40,12 @@ def collector_paused():
             gc.enable()
 
 
-def import_frozen(name: str) -> ModuleType:
-    """`importlib.import_module(name)`, inside `collector_paused` the first time."""
+def import_frozen(name: str, dropped_lines: Optional["re.Pattern[str]"] = None) -> ModuleType:
+    """`importlib.import_module(name)`, inside `collector_paused` the first
+    time, and inside `native_lines_dropped(dropped_lines)` if given."""
     if name in sys.modules:
         return sys.modules[name]
-    with collector_paused():
+    with collector_paused(), (native_lines_dropped(dropped_lines) if dropped_lines else nullcontext()):
         return importlib.import_module(name)
 
 

@@ -65,7 +65,6 @@ def test_a_store_that_cannot_be_opened_is_one_line_and_exit_2(cli, tmp_path, mak
         assert client.search_runs(ids, run_view_type=ViewType.ALL) == []
 
 
-
 # -- a read-only store and an unwritable working folder, as an unprivileged user ----------
 # root writes anywhere, so these run the real CLI as the `postgres` user (as
 # test_tracking_server runs PostgreSQL) in folders owned by root.

@@ -9,20 +9,21 @@ so that `--help`, `--cfg job` and config errors never pay for it.
 import os
 import random
 import re
-import sys
 from typing import Dict, Iterator, Optional, Tuple
 
 import numpy as np
 
 from rnnexp.config.schema import Api
 from rnnexp.core.cells import DIRECTIONS, cell_of
-from rnnexp.frozen_imports import import_frozen, native_lines_dropped
+from rnnexp.frozen_imports import import_frozen
 
 # Run eagerly, Keras loops over time steps in Python, a few ms a step; a graph
 # (tf.function) loops inside TensorFlow but costs ~0.1 s to trace. From this
 # many steps on, the graph is the faster of the two (bench/ case c); the
 # tensors are identical (tests/test_rnn_graph_mode.py).
 GRAPH_MIN_STEPS = 32
+# A cell's initializers when its weights are set right after it is built: nothing drawn, no orthogonal QR.
+ZERO_INITIALIZERS = {f"{kind}_initializer": "zeros" for kind in ("kernel", "recurrent", "bias")}
 _seeded_backend = None  # the seed TensorFlow's global seed was last set to by `seed_weights`
 
 
@@ -34,11 +35,8 @@ START_UP_NOTES = re.compile(r"WARNING: All log messages before absl::InitializeL
 
 def keras_module():
     """Keras, imported on the first call (seconds: TensorFlow comes with it)."""
-    if "keras" in sys.modules:
-        return sys.modules["keras"]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the console
-    with native_lines_dropped(START_UP_NOTES):
-        return import_frozen("keras")
+    return import_frozen("keras", dropped_lines=START_UP_NOTES)
 
 
 def seed_weights(seed: int) -> None:
@@ -108,7 +106,7 @@ def build_rnn(api, rnn, hidden_size: int, seed: Optional[int] = None, initialize
     keras = keras_module()
     if seed is not None:
         seed_weights(seed)
-    zeros = {} if initialized else {f"{kind}_initializer": "zeros" for kind in ("kernel", "recurrent", "bias")}
+    zeros = {} if initialized else ZERO_INITIALIZERS
 
     def one_step():
         return getattr(keras.layers, cell.cell)(units=hidden_size, **zeros)

@@ -128,7 +128,7 @@ class StateFigure:
         self.legend_key = (count, title)
 
 
-_kept: "OrderedDict[tuple, StateFigure]" = OrderedDict()
+_kept: "OrderedDict[tuple, object]" = OrderedDict()  # a StateFigure, or dynamics_plots' GradientFigure
 _lock = threading.Lock()  # a kept figure is drawn by one thread at a time
 
 

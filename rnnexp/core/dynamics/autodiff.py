@@ -13,7 +13,7 @@ from typing import Mapping, Tuple
 import numpy as np
 
 from rnnexp.core.cells import cell_of
-from rnnexp.core.keras_rnn import keras_module
+from rnnexp.core.keras_rnn import ZERO_INITIALIZERS, keras_module
 
 MAX_ROWS = 1 << 16  # rows (N * S) per cell call: bounds TensorFlow's memory for large runs
 # Built cells by (rnn, H, V), the most recently used last: a build costs tens of ms, and a sweep's
@@ -29,9 +29,8 @@ def keras_cell(rnn, weights: Mapping[str, np.ndarray]):
     hidden = width // cell.gates
     key = (cell.cell, hidden, vocab)
     built = _cells.pop(key, None)
-    if built is None:  # its weights are set below: Keras's initializers (orthogonal's QR) would be wasted
-        zeros = {f"{kind}_initializer": "zeros" for kind in ("kernel", "recurrent", "bias")}
-        built = getattr(keras_module().layers, cell.cell)(units=hidden, dtype="float64", **zeros)
+    if built is None:  # its weights are set below
+        built = getattr(keras_module().layers, cell.cell)(units=hidden, dtype="float64", **ZERO_INITIALIZERS)
         built.build((None, vocab))
     _cells[key] = built
     while len(_cells) > KEPT_CELLS:
