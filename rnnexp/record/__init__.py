@@ -5,6 +5,8 @@ artifact layout, docs/artifacts.md), its pictures and what it prints.
 - `training_files`: a training run's tables and loss curve;
 - `generated_text`: generated.txt and its printout;
 - `plots`, `state_figure`: the state plot of a run, the summary of a sweep;
+- `dynamics_plots`: the gradient flow and fixed points of a run, and of a sweep;
+- `backdrop`: a kept figure saved again with only what changed drawn;
 - `comparison`: the table of a set of runs (a sweep's, or `rnnexp.compare`'s);
 - `console`: the lesson's printout of a run.
 

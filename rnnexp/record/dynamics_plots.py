@@ -12,7 +12,8 @@ from typing import List, Mapping, Sequence
 import numpy as np
 
 from rnnexp.core.dynamics.flow import GRAD_NORM  # noqa: F401  the metric the sweep's figure reads
-from rnnexp.record.state_figure import FONT, WIDTH, kept_figure, new_figure, save
+from rnnexp.record.backdrop import Backdrop
+from rnnexp.record.state_figure import DPI, FONT, WIDTH, kept_figure, new_figure, save
 
 FLOOR = 1e-30  # a norm of exactly 0 is drawn here
 MAX_CURVES = 8  # per-sequence curves a run's figure draws besides the mean
@@ -45,7 +46,9 @@ NORM_LABEL = "||ds_T/ds_(T-k)||_F"
 class GradientFigure:
     """The figure of a run's `gradients.png`, kept across a sweep's points
     (rnnexp.record.state_figure.kept_figure): its axes, lines and legend are
-    made once, and each plot sets every value-dependent property of them."""
+    made once, each plot sets every value-dependent property of them, and
+    its x axis (k) and legend are drawn again only when k's limits change
+    (rnnexp.record.backdrop)."""
 
     def __init__(self):
         self.figure = new_figure(width=WIDTH, height=4.5)
@@ -53,8 +56,15 @@ class GradientFigure:
         self.curves = [axes.plot([], [], color="0.6", linewidth=0.8)[0] for _ in range(MAX_CURVES)]
         (self.mean,) = axes.plot([], [], "o-", color="tab:blue", label="mean over sequences", markersize=3)
         axes.plot([], [], color="0.6", linewidth=0.8, label="one sequence")
-        axes.legend(fontsize=FONT - 1, frameon=False)
-        self.figure.subplots_adjust(left=0.12, right=0.97, bottom=0.13, top=0.9)
+        # right of the axes, where no curve goes: the same at every point, drawn once (rnnexp.record.backdrop)
+        axes.legend(fontsize=FONT - 1, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        left, right = 0.1, 0.8
+        self.figure.subplots_adjust(left=left, right=right, bottom=0.13, top=0.9)
+        # placed by hand, the title and the y label spare matplotlib measuring the tick labels to place them
+        self.title = axes.set_title("", fontsize=FONT + 2, y=1.0)
+        axes.yaxis.set_label_coords(-0.6 / ((right - left) * WIDTH), 0.5)  # 0.6 in left: past "1e-30"
+        self.backdrop = Backdrop(self.figure, [*self.curves, self.mean, self.title, axes.yaxis,
+                                               *axes.spines.values()])
 
     def draw(self, path: Path, grad_norm: Sequence[float], norms: np.ndarray, title: str) -> Path:
         k = np.arange(1, len(grad_norm) + 1)
@@ -66,8 +76,8 @@ class GradientFigure:
         self.axes.relim()
         self.axes.autoscale_view()
         decade_axis(self.axes, np.concatenate([mean, _logs(rows).ravel()]), NORM_LABEL)
-        self.axes.set_title(f"gradient flow through time: {title}", fontsize=FONT + 2)
-        return save(self.figure, path)
+        self.title.set_text(f"gradient flow through time: {title}")
+        return self.backdrop.save(path, self.axes.get_xlim(), DPI)
 
 
 def write_gradient_plot(folder: Path, grad_norm: Sequence[float], norms: np.ndarray, title: str) -> Path:

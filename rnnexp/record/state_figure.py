@@ -1,12 +1,13 @@
 """The picture of a run's states, drawn on a figure kept from the run before
 (`kept_figure`, which rnnexp.record.dynamics_plots's gradient figure uses too).
 
-Building a figure's axes and ticks costs about 0.13 s of the 0.19 s a plot of
-the lesson's batch takes; drawing new values on artists that already exist
-costs about 0.05 s. A sweep plots one run per point, its points mostly alike
-in layout, so figures are kept by layout (number of panels, steps shown,
-unit-count band) and each plot sets every value-dependent property of the
-kept one before it draws: what a kept figure draws is what a new one would
+Building a figure's axes and ticks costs most of a new figure's plot, and
+its text most of a draw. A sweep plots one run per point, its points mostly
+alike in layout, so figures are kept by layout (number of panels, steps
+shown, unit-count band); each plot sets every value-dependent property of the
+kept one, and draws again only what can change from one point to the next
+over kept pixels of the rest (its step labels, its legend:
+rnnexp.record.backdrop). What a kept figure draws is what a new one would
 (tests/test_plots.py compares the pixels).
 
 Matplotlib's object API with the Agg canvas, never pyplot: nothing global
@@ -22,6 +23,8 @@ from typing import Callable, List, Sequence, Tuple
 
 import numpy as np
 
+from rnnexp.record.backdrop import PNG_OPTIONS, Backdrop
+
 # Sized for where plots are looked at: MLflow's artifact viewer shows a PNG at
 # its pixel size in a pane about 1000 px wide, so a figure is WIDTH inches at
 # DPI (1000 px) and its text 10-12 pt (14-17 px).
@@ -30,7 +33,6 @@ WIDTH = 10.0  # inches
 FONT = 10  # points: tick labels, legends; titles a little larger
 MAX_TICKS = 40  # step labels per axis; beyond this every k-th step is labelled
 MAX_LINES = 8  # units drawn as lines; the heatmap shows them all
-PNG_OPTIONS = {"compress_level": 1}  # zlib level 1: several times faster than the default 6
 KEPT_FIGURES = 4  # layouts kept per process (a few MB of canvas each)
 
 
@@ -86,12 +88,19 @@ class StateFigure:
             heat.yaxis.set_label_coords(-0.45 / ((right - left) * width), 0.5)  # 0.45 in left: past 3-digit units
             for axis in (heat.xaxis, lines.yaxis):  # no label text: only the measuring goes
                 axis.set_label_coords(0.5, 0.0)
+        # what differs between two points of a layout; the step labels (heat.xaxis) and the legend are keyed
+        self.title = self.figure.suptitle("", fontsize=FONT + 2)
+        changing = [self.title, *self.images, *(line for lines in self.lines for line in lines)]
+        changing += [heat.set_title("", loc="left", y=1.0) for heat in self.heats]  # the Text each draw sets
+        for axes in (*self.heats, *self.line_axes):
+            changing += [axes.yaxis, *axes.spines.values()]  # spines: over the image and lines, as drawn
+        self.backdrop = Backdrop(self.figure, changing)
 
     def draw(self, path: Path, title: str, chars: np.ndarray,
              panels: Sequence[Tuple[str, np.ndarray]]) -> Path:
         """Draws `panels` [(label, image (units, columns))], NaN where nothing
         is drawn, under `title`, the steps labelled with `chars` (columns,)."""
-        self.figure.suptitle(title, fontsize=FONT + 2)
+        self.title.set_text(title)
         units = panels[0][1].shape[0]
         for (label, image), heat, axis, lines in zip(panels, self.heats, self.line_axes, self.lines):
             limit = float(np.nanmax(np.abs(image))) or 1.0
@@ -114,8 +123,9 @@ class StateFigure:
         self._legend(min(units, MAX_LINES), "unit" if units <= MAX_LINES else f"first {MAX_LINES}")
         every = max(1, -(-self.columns // MAX_TICKS))
         ticks = [c for c in range(0, self.columns, every) if chars[c]]
-        self.heats[0].set_xticks(ticks, [chars[c] for c in ticks])
-        return save(self.figure, path)
+        labels = [chars[c] for c in ticks]
+        self.heats[0].set_xticks(ticks, labels)
+        return self.backdrop.save(path, (tuple(ticks), tuple(labels), self.legend_key), DPI)
 
     def _legend(self, count: int, title: str) -> None:
         if self.legend_key == (count, title):
