@@ -45,11 +45,15 @@ def to_config(cfg: DictConfig) -> Config:
     """
     if isinstance(cfg, Config):
         return resolved(cfg)
-    if "hydra" in cfg:
-        cfg = OmegaConf.masked_copy(cfg, [key for key in cfg if key != "hydra"])
     if OmegaConf.get_type(cfg) is not Config:  # a config composed without the schema first
-        cfg = OmegaConf.merge(OmegaConf.structured(Config), cfg)
+        cfg = OmegaConf.merge(OmegaConf.structured(Config), OmegaConf.masked_copy(cfg, _task_keys(cfg)))
+    elif "hydra" in cfg:  # its other keys, typed as composed, make the Config as OmegaConf would
+        return resolved(Config(**OmegaConf.to_object(OmegaConf.masked_copy(cfg, _task_keys(cfg)))))
     return resolved(OmegaConf.to_object(cfg))
+
+
+def _task_keys(cfg: DictConfig) -> list:
+    return [key for key in cfg if key != "hydra"]
 
 
 def compose_hydra(overrides: Sequence[str] = (), return_hydra_config: bool = False) -> DictConfig:
