@@ -6,7 +6,9 @@ is most of what a figure costs to draw. A `Backdrop` renders a figure's other
 artists once for what they show (a key the figure gives), keeps those pixels,
 and for each picture restores them and draws over them only the artists it
 was given as changing, in the order a full draw would: what it saves is
-pixel for pixel what `savefig` of the figure saves (tests/test_backdrop.py).
+pixel for pixel what `savefig` saves of the same figure drawn whole
+(tests/test_backdrop.py). The key must name everything the other artists
+show: under an unchanged key their kept pixels are used as they are.
 
 That holds while no unchanging artist both overlaps a changing one and is
 drawn after it in a full draw; the figures that use a Backdrop
@@ -26,7 +28,8 @@ PNG_OPTIONS = {"compress_level": 1}  # zlib level 1: several times faster than t
 
 def _draw_order(parent) -> list:
     """`parent`'s children (a Figure's or an Axes') in the order its draw
-    draws them: by zorder, ties in child order, its background patch first."""
+    draws them (by zorder, ties in child order), but for its background
+    patch, which is kept with the other unchanging artists."""
     children = [child for child in parent.get_children() if child is not parent.patch]
     return sorted(children, key=lambda child: child.get_zorder())
 
