@@ -33,15 +33,15 @@ def test_kept_pixels_are_redrawn_when_the_key_changes_and_only_then(tmp_path):
     (line,) = axes.plot([0, 1], [0, 1])
     label = figure.text(0.5, 0.9, "first")  # unchanging: keyed
     backdrop = Backdrop(figure, [line])
-    backdrop.save(tmp_path / "a.png", "first", state_figure.DPI)
+    backdrop.save(tmp_path / "a.png", "first")
     line.set_ydata([1, 0])
-    backdrop.save(tmp_path / "b.png", "first", state_figure.DPI)
+    backdrop.save(tmp_path / "b.png", "first")
     assert np.array_equal(pixels(tmp_path / "b.png"), pixels(full_draw(backdrop, tmp_path / "b_full.png")))
     assert not np.array_equal(pixels(tmp_path / "a.png"), pixels(tmp_path / "b.png"))
     label.set_text("second")  # under the same key the kept pixels stay: the key must name what is shown
-    backdrop.save(tmp_path / "c.png", "first", state_figure.DPI)
+    backdrop.save(tmp_path / "c.png", "first")
     assert np.array_equal(pixels(tmp_path / "c.png"), pixels(tmp_path / "b.png"))
-    backdrop.save(tmp_path / "d.png", "second", state_figure.DPI)
+    backdrop.save(tmp_path / "d.png", "second")
     assert np.array_equal(pixels(tmp_path / "d.png"), pixels(full_draw(backdrop, tmp_path / "d_full.png")))
     assert not np.array_equal(pixels(tmp_path / "d.png"), pixels(tmp_path / "c.png"))
 

@@ -52,7 +52,7 @@ class Backdrop:
         for artist in self.changing:
             artist.set_animated(True)  # a canvas's draw leaves them out
 
-    def save(self, path: Path, key: Hashable, dpi: float) -> Path:
+    def save(self, path: Path, key: Hashable) -> Path:
         """Saves the figure to `path`; the unchanging artists are drawn again
         only when `key` (what they show) differs from the last picture's."""
         from matplotlib.axes import Axes
@@ -72,5 +72,5 @@ class Backdrop:
                 for child in _draw_order(artist):
                     if child.get_animated():
                         child.draw(renderer)
-        imsave(path, canvas.buffer_rgba(), format="png", dpi=dpi, pil_kwargs=PNG_OPTIONS)
+        imsave(path, canvas.buffer_rgba(), format="png", dpi=self.figure.dpi, pil_kwargs=PNG_OPTIONS)
         return Path(path)

@@ -13,7 +13,7 @@ import numpy as np
 
 from rnnexp.core.dynamics.flow import GRAD_NORM  # noqa: F401  the metric the sweep's figure reads
 from rnnexp.record.backdrop import Backdrop
-from rnnexp.record.state_figure import DPI, FONT, WIDTH, kept_figure, new_figure, save
+from rnnexp.record.state_figure import FONT, WIDTH, kept_figure, new_figure, save
 
 FLOOR = 1e-30  # a norm of exactly 0 is drawn here
 MAX_CURVES = 8  # per-sequence curves a run's figure draws besides the mean
@@ -77,7 +77,7 @@ class GradientFigure:
         self.axes.autoscale_view()
         decade_axis(self.axes, np.concatenate([mean, _logs(rows).ravel()]), NORM_LABEL)
         self.title.set_text(f"gradient flow through time: {title}")
-        return self.backdrop.save(path, self.axes.get_xlim(), DPI)
+        return self.backdrop.save(path, self.axes.get_xlim())
 
 
 def write_gradient_plot(folder: Path, grad_norm: Sequence[float], norms: np.ndarray, title: str) -> Path:

@@ -125,7 +125,7 @@ class StateFigure:
         ticks = [c for c in range(0, self.columns, every) if chars[c]]
         labels = [chars[c] for c in ticks]
         self.heats[0].set_xticks(ticks, labels)
-        return self.backdrop.save(path, (tuple(ticks), tuple(labels), self.legend_key), DPI)
+        return self.backdrop.save(path, (tuple(ticks), tuple(labels), self.legend_key))
 
     def _legend(self, count: int, title: str) -> None:
         if self.legend_key == (count, title):
