@@ -10,6 +10,8 @@ Cases (A = rnnexp, B = bench/lesson.py), each run in a fresh scratch folder:
   e  a 64-point sweep `'hidden_size=range(1,65)' -m` vs one process looping the 64
      sizes; with b, the cost of each point beyond the 16th (the slope), A and B
   f  a 256-point sweep with plots: the CLI's RSS after point 16 and after point 256
+  g  the 64-point sweep vs bench/same_work.py (B here): the same work a point records,
+     written plainly with Hydra, Keras, matplotlib and MLflow, swept by Hydra
   d  `--help`, `--cfg job` and a config error: timings, and a check through
      PYTHONPROFILEIMPORTTIME (inherited by any helper process) that none of
      tensorflow, keras, mlflow is imported
@@ -34,6 +36,7 @@ from measure import Measurement, rss_at_lines, run  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 LESSON = str(BENCH / "lesson.py")
+SAME_WORK = str(BENCH / "same_work.py")
 FORBIDDEN = ("tensorflow", "keras", "mlflow")
 TARGETS = {("a", "time"): 1.3, ("b", "time"): 1.3, ("c", "time"): 1.2, ("c", "rss"): 1.5,
            ("e", "time"): 1.3, ("e", "cpu"): 2.0}
@@ -86,6 +89,9 @@ class Bench:
                   ("lesson", [self.python, LESSON, "--sizes", "1-16"])),
             "e": ("64-point sweep", ("rnnexp", self.rnnexp + ["hidden_size=range(1,65)", "-m"], None),
                   ("lesson", [self.python, LESSON, "--sizes", "1-64"])),
+            "g": ("64-point sweep vs the same work plainly",
+                  ("rnnexp", self.rnnexp + ["hidden_size=range(1,65)", "-m"], None),
+                  ("same_work", [self.python, SAME_WORK, "hidden_size=range(1,65)", "-m"])),
             "c": ("large: 256x200, V=60, H=256",
                   ("rnnexp", self.rnnexp + ["--config-dir", str(self.conf_dir), "data=bench_large",
                                             "hidden_size=256"], None),
@@ -106,8 +112,8 @@ class Bench:
                     else:
                         m = self.measure(f"{key}-{b_label}", b_cmd)
                     results[key][side].append(m)
-                    print(f"  {key} {side} run {r + 1}: {m.wall_s:6.2f} s  cpu {m.cpu_s:6.2f} s  tree {m.tree_mb:7.1f} MB  "
-                          f"max {m.max_mb:7.1f} MB", flush=True)
+                    print(f"  {key} {side} run {r + 1}: {m.wall_s:6.2f} s  cpu {m.cpu_s:6.2f} s  "
+                          f"tree {m.tree_mb:7.1f} MB  max {m.max_mb:7.1f} MB", flush=True)
         return results
 
     def memory_growth(self) -> Dict[str, float]:
@@ -171,10 +177,11 @@ def slope_rows(results) -> List[str]:
 
 
 def report(results, fast, repeats: int, growth=None) -> str:
-    lines = [f"medians of {repeats} runs; A = python -m rnnexp, B = bench/lesson.py",
+    lines = [f"medians of {repeats} runs; A = python -m rnnexp, B = bench/lesson.py (g: bench/same_work.py)",
              f"{'':2} {'':5} {'A':>9} {'B':>9} {'':3} {'A/B':>6}  {'target':8}"]
     for key, sides in results.items():
-        med = {side: {f: statistics.median(getattr(m, f) for m in runs) for f in ("wall_s", "cpu_s", "tree_mb", "max_mb")}
+        fields = ("wall_s", "cpu_s", "tree_mb", "max_mb")
+        med = {side: {f: statistics.median(getattr(m, f) for m in runs) for f in fields}
                for side, runs in sides.items()}
         lines.append(ratio_row(key, "time", med["A"]["wall_s"], med["B"]["wall_s"], "s"))
         lines.append(ratio_row(key, "cpu", med["A"]["cpu_s"], med["B"]["cpu_s"], "s"))
@@ -191,20 +198,22 @@ def report(results, fast, repeats: int, growth=None) -> str:
         lines.append(f"d  {name:13} {row['median_s']:6.2f} s  heavy imports: {row['heavy_imports'] or 'none'}"
                      f"{'' if not row['store_created'] else ', STORE CREATED'}  {'clean' if clean else 'NOT CLEAN'}")
     lines.append("time = wall time; cpu = user+system time of the whole tree (the work, what counts on a busy "
-                 "machine);\nrss = peak summed RSS of the process tree (sampled); max1 = largest single process (wait4)")
+                 "machine);\nrss = peak summed RSS of the process tree (sampled); "
+                 "max1 = largest single process (wait4)")
     return "\n".join(lines)
 
 
 def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
-    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {cpu}, "
+            f"Python {platform.python_version()}")
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="rnnexp vs the bare lesson script")
     parser.add_argument("--repeats", type=int, default=3, help="runs per side and case (median)")
-    parser.add_argument("--cases", default="a,b,c,d,e,f", help="comma-separated subset of a,b,c,d,e,f")
+    parser.add_argument("--cases", default="a,b,c,d,e,f,g", help="comma-separated subset of a,b,c,d,e,f,g")
     parser.add_argument("--python", default=sys.executable, help="the interpreter with rnnexp installed")
     parser.add_argument("--json", type=Path, help="also write the raw measurements here")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folders (their logs)")
@@ -215,7 +224,7 @@ def main(argv=None) -> None:
     try:
         bench = Bench(args.python, root)
         print(f"machine: {machine()}; load average at start {os.getloadavg()[0]:.2f}", flush=True)
-        pair_keys = [k for k in keys if k in "abce"]
+        pair_keys = [k for k in keys if k in "abceg"]
         if pair_keys:
             bench.prepare()
         results = bench.pairs(pair_keys, args.repeats)
