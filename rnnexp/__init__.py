@@ -9,7 +9,8 @@ Data flows one way, and so do imports, layer by layer:
     sweep     a sweep's points and its parent run (plugins: hydra_plugins/rnnexp_plugins)
     job.py, tasks/, cli.py, compare.py   a job end to end (each task's part in tasks/); the command lines
 
-errors.py, interrupts.py, frozen_imports.py and store_uri.py are leaves any layer may use.
+errors.py, interrupts.py, frozen_imports.py, mmap_threshold.py and store_uri.py are leaves
+any layer may use.
 tests/test_layers.py enforces who may import what.
 """
 

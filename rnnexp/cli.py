@@ -21,6 +21,7 @@ from rnnexp.config.hydra_errors import CONFIG_ERRORS, describe_config_error
 from rnnexp.config.long_lists import long_list_note
 from rnnexp.errors import CheckFailed, ConfigError
 from rnnexp.interrupts import exit_code, install_handlers
+from rnnexp.mmap_threshold import fix_mmap_threshold
 from rnnexp.store_uri import without_passwords
 from rnnexp.tracking.recorder import TrackingError
 from rnnexp.tracking.recorders import close_recorders, use_background_recorders
@@ -106,6 +107,7 @@ def run() -> None:
     from rnnexp.sweep import parent
 
     install_handlers()
+    fix_mmap_threshold()  # a sweep's freed tensors go back to the system: memory stays flat
     use_background_recorders()  # MLflow's work in a helper process, waited for below
     error = None
     os.environ[FULL_ERROR_ENV] = "1"  # Hydra raises a composition error to us, below

@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parent.parent
 SOURCES = sorted((REPO / "rnnexp").rglob("*.py")) + sorted((REPO / "hydra_plugins").rglob("*.py"))
 STDLIB = set(sys.stdlib_module_names)
 
-LEAVES = {"rnnexp.errors", "rnnexp.interrupts", "rnnexp.frozen_imports", "rnnexp.store_uri"}
+LEAVES = {"rnnexp.errors", "rnnexp.interrupts", "rnnexp.frozen_imports", "rnnexp.mmap_threshold", "rnnexp.store_uri"}
 # layer (a module-name prefix) -> what it may import besides the standard library and itself
 ALLOWED = {
     "rnnexp.config.schema": {"rnnexp.errors", "rnnexp.config.value_checks", "rnnexp.config.data_schema",
